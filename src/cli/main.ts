@@ -1,0 +1,82 @@
+// The `kraal` executable.
+
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { parseZooCfg, parseMyid, applyOverrides, defaultConfig, ConfigError, type ServerConfig } from '../server/config.js';
+import { runServer } from '../server/start.js';
+import { createLogger } from '../server/logger.js';
+import { KRAAL_VERSION } from '../server/version.js';
+
+function loadConfig(file: string | undefined, flags: Record<string, string>): { config: ServerConfig; warnings: string[] } {
+  if (file === undefined) {
+    return { config: applyOverrides(defaultConfig({ dataDir: path.resolve('data') , dataLogDir: path.resolve('data') }), flags), warnings: [] };
+  }
+  if (!existsSync(file)) throw new ConfigError(`config file not found: ${file}`);
+  const text = readFileSync(file, 'utf8');
+  // Two passes: the first finds dataDir, whose myid file (ensembles) the second needs.
+  const first = parseZooCfg(text, { baseDir: process.cwd() });
+  const myidFile = path.join(first.config.dataDir, 'myid');
+  const myid = existsSync(myidFile) ? parseMyid(readFileSync(myidFile, 'utf8')) : undefined;
+  const parsed = myid === undefined ? first : parseZooCfg(text, { baseDir: process.cwd(), myid });
+  return { config: applyOverrides(parsed.config, flags), warnings: parsed.warnings };
+}
+
+const program = new Command();
+program.name('kraal').description('ZooKeeper-compatible coordination service').version(KRAAL_VERSION);
+
+program
+  .command('server')
+  .description('run a server in the foreground (like zkServer.sh start-foreground)')
+  .argument('[config]', 'zoo.cfg file')
+  .option('-p, --port <port>', 'client port (overrides clientPort)')
+  .option('-d, --data-dir <dir>', 'data directory (overrides dataDir and dataLogDir)')
+  .option('--admin-port <port>', 'admin HTTP port (overrides admin.serverPort)')
+  .option('-D, --set <key=value...>', 'override any zoo.cfg key', [])
+  .option('--log-level <level>', 'trace|debug|info|warn|error', process.env.KRAAL_LOG_LEVEL ?? 'info')
+  .action(async (file: string | undefined, opts: { port?: string; dataDir?: string; adminPort?: string; set: string[]; logLevel: string }) => {
+    const log = createLogger(opts.logLevel);
+    const flags: Record<string, string> = {};
+    for (const kv of opts.set) {
+      const i = kv.indexOf('=');
+      if (i <= 0) throw new ConfigError(`-D expects key=value, got '${kv}'`);
+      flags[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    if (opts.port !== undefined) flags.clientPort = opts.port;
+    if (opts.dataDir !== undefined) {
+      flags.dataDir = path.resolve(opts.dataDir);
+      flags.dataLogDir = path.resolve(opts.dataDir);
+    }
+    if (opts.adminPort !== undefined) flags['admin.serverPort'] = opts.adminPort;
+    const { config, warnings } = loadConfig(file, flags);
+    for (const w of warnings) log.warn(w);
+    const running = await runServer(config, log);
+    running.server.onFatal = () => process.exit(2);
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal: sig }, 'shutting down');
+      running.close().then(
+        () => {
+          log.flush?.();
+          process.exit(0);
+        },
+        (err: Error) => {
+          log.error({ err }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`kraal: configuration error: ${err.message}\n`);
+    process.exit(78);
+  }
+  process.stderr.write(`kraal: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
