@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { parseZooCfg, parseMyid, applyOverrides, defaultConfig, ConfigError, type ServerConfig } from '../server/config.js';
 import { runServer } from '../server/start.js';
+import { CorruptionError, repairTruncate } from '../storage/wal.js';
 import { createLogger } from '../server/logger.js';
 import { KRAAL_VERSION } from '../server/version.js';
 
@@ -72,10 +73,28 @@ program
     process.on('SIGINT', () => stop('SIGINT'));
   });
 
+program
+  .command('repair')
+  .description('repair a stopped server\'s transaction log after a corruption report')
+  .requiredOption('--truncate <file@offset>', 'discard everything from this offset of this log segment on (and all later segments)')
+  .action((opts: { truncate: string }) => {
+    const at = opts.truncate.lastIndexOf('@');
+    if (at <= 0) throw new ConfigError(`--truncate expects <file>@<offset>, got '${opts.truncate}'`);
+    const file = opts.truncate.slice(0, at);
+    const offset = Number(opts.truncate.slice(at + 1));
+    const { truncated, removed } = repairTruncate(file, offset);
+    if (truncated !== undefined) process.stdout.write(`truncated ${truncated} at offset ${offset}\n`);
+    for (const r of removed) process.stdout.write(`removed ${r}\n`);
+  });
+
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`kraal: configuration error: ${err.message}\n`);
     process.exit(78);
+  }
+  if (err instanceof CorruptionError) {
+    process.stderr.write(`kraal: refusing to start: ${err.message}\n`);
+    process.exit(3);
   }
   process.stderr.write(`kraal: ${err.stack ?? err.message}\n`);
   process.exit(1);

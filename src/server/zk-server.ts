@@ -667,8 +667,11 @@ export class ZkServer {
 
 const SUPER = [{ scheme: 'super', id: '' }];
 
+/** Added identities keep the order they were added in, ahead of the connection's ip identity (as whoAmI shows them in ZooKeeper). */
 function addIdentity(conn: Connection, id: { scheme: string; id: string }): void {
-  if (!conn.identities.some((x) => x.scheme === id.scheme && x.id === id.id)) conn.identities.unshift(id);
+  if (conn.identities.some((x) => x.scheme === id.scheme && x.id === id.id)) return;
+  const ip = conn.identities.findIndex((x) => x.scheme === 'ip');
+  conn.identities.splice(ip < 0 ? conn.identities.length : ip, 0, id);
 }
 
 function clientInfo(conn: Connection): ClientInfo[] {

@@ -51,7 +51,6 @@ interface WriteCtx {
   undo: Undo | null;
 }
 
-const NO_TRIGGERS: Trigger[] = [];
 const EMPTY_BODY = Buffer.alloc(0);
 
 const CREATE_OPS: ReadonlySet<number> = new Set([Op.create, Op.create2, Op.createContainer, Op.createTTL]);
@@ -114,8 +113,8 @@ export class ZkDatabase {
     try {
       return this.dispatch(cmd);
     } catch (e) {
-      if (e instanceof OpFailure) return { err: e.code, triggers: NO_TRIGGERS };
-      if (e instanceof JuteError) return { err: Err.MarshallingError, triggers: NO_TRIGGERS };
+      if (e instanceof OpFailure) return { err: e.code, triggers: [] };
+      if (e instanceof JuteError) return { err: Err.MarshallingError, triggers: [] };
       throw e;
     }
   }
@@ -127,9 +126,9 @@ export class ZkDatabase {
       case Op.closeSession:
         return this.closeSession(cmd);
       case Op.error:
-        return { err: decode(ErrorBody, cmd.body).err, triggers: NO_TRIGGERS };
+        return { err: decode(ErrorBody, cmd.body).err, triggers: [] };
       case Op.reconfig:
-        return { err: Err.ReconfigDisabled, triggers: NO_TRIGGERS }; // checked before anything else, as in ZooKeeper
+        return { err: Err.ReconfigDisabled, triggers: [] }; // checked before anything else, as in ZooKeeper
     }
     const spec = OPS.get(cmd.op);
     if (spec === undefined || !spec.write) fail(Err.Unimplemented); // includes a stand-alone check (13): never a valid write
@@ -175,7 +174,7 @@ export class ZkDatabase {
         ephemerals: this.tree.ephemeralSet(cmd.sessionId),
       });
     }
-    return { err: Err.OK, response: undefined, triggers: NO_TRIGGERS };
+    return { err: Err.OK, response: undefined, triggers: [] };
   }
 
   /** Deletes the session's ephemerals (all at this zxid, each firing its watches) and forgets it. Closing an unknown session is a no-op. */
@@ -346,7 +345,7 @@ export class ZkDatabase {
     } catch (e) {
       for (let j = undo.length - 1; j >= 0; j--) undo[j]!();
       if (!(e instanceof OpFailure)) throw e;
-      return { err: Err.OK, response: failedMulti(req.ops.length, i, e.code), triggers: NO_TRIGGERS };
+      return { err: Err.OK, response: failedMulti(req.ops.length, i, e.code), triggers: [] };
     }
     return { err: Err.OK, response: results, triggers: sub.triggers };
   }

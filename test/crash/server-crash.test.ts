@@ -8,7 +8,8 @@ import path from 'node:path';
 import { CreateMode, Err, Op } from '../../src/jute/constants.js';
 import { OPEN_ACL_UNSAFE } from '../../src/zk/acl.js';
 import { RawClient } from '../support/raw-client.js';
-import { freePort, spawnServer, spawnExpectingFailure } from '../support/process.js';
+import { freePort, spawnServer, spawnExpectingFailure, KRAAL_BIN } from '../support/process.js';
+import { spawnSync } from 'node:child_process';
 import { tempDir } from '../support/server.js';
 
 const acl = [...OPEN_ACL_UNSAFE];
@@ -162,5 +163,16 @@ describe('a real server process', () => {
     assert.match(output, /corrupt/i);
     assert.ok(output.includes(path.basename(last)), 'names the damaged file');
     assert.match(output, /backup|restore|truncate/i, 'says what to do');
+    // The operator accepts the loss and runs the repair the message names; the server then starts.
+    const m = /kraal repair --truncate (\S+)@(\d+)/.exec(output);
+    assert.ok(m, 'the message names the repair command');
+    const r = spawnSync(process.execPath, [KRAAL_BIN, 'repair', '--truncate', `${m[1]}@${m[2]}`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const q = await spawnServer(dataDir, port);
+    const c2 = await RawClient.connect(q.port);
+    assert.equal((await c2.request(Op.exists, { path: '/f0', watch: false })).header.err, 0, 'records before the damage survive');
+    c2.destroy();
+    q.child.kill('SIGKILL');
+    await q.exited;
   });
 });

@@ -26,7 +26,12 @@ export interface ServerProcess {
 }
 
 /** Writes a zoo.cfg and starts `kraal server` on it; resolves once it answers ruok (or rejects if it exits). */
-export async function spawnServer(dataDir: string, port: number, extra: Record<string, string | number> = {}): Promise<ServerProcess> {
+export async function spawnServer(
+  dataDir: string,
+  port: number,
+  extra: Record<string, string | number> = {},
+  args: string[] = [],
+): Promise<ServerProcess> {
   const cfg = path.join(dataDir, '..', `zoo-${path.basename(dataDir)}.cfg`);
   const lines = {
     tickTime: 2000,
@@ -39,7 +44,7 @@ export async function spawnServer(dataDir: string, port: number, extra: Record<s
     ...extra,
   };
   writeFileSync(cfg, Object.entries(lines).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-  const child = spawn(process.execPath, [KRAAL_BIN, 'server', cfg, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [KRAAL_BIN, 'server', cfg, '--log-level', 'info', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
