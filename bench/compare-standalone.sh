@@ -26,6 +26,7 @@ BENCH_DIR="$(cd "$BENCH_DIR" && pwd)"
 
 REPEAT=1; WARMUP=5; DUR=10; PREWARM=10; ZNODES=1000000; ONLY=""; SKIPSUITE=no; SKIPLOAD=no; QUICK=no
 OUT=""; KPORT=21830; REPORT=yes
+CMDLINE="bench/compare-standalone.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=yes; WARMUP=2; DUR=5; PREWARM=4; ZNODES=100000; shift;;
@@ -159,7 +160,6 @@ done
 
 GIT_REV=$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY=$(cd "$REPO" && git status --porcelain -- src 2>/dev/null | wc -l)
-CMDLINE="bench/compare-standalone.sh $*"
 emit "{\"tool\":\"compare\",\"kind\":\"run-start\",\"quick\":$([ $QUICK = yes ] && echo true || echo false),\"repeat\":$REPEAT,\"warmup_s\":$WARMUP,\"duration_s\":$DUR,\"prewarm_s\":$PREWARM,\"znodes\":$ZNODES,\"only\":\"$ONLY\",\"git\":\"$GIT_REV\",\"dirty_src_files\":$GIT_DIRTY,\"node\":\"$(node -v)\",\"java\":\"$(java -version 2>&1 | head -1 | tr -d '"')\",\"cpus\":$(nproc),\"mem_kb\":$(awk '/MemTotal/{print $2}' /proc/meminfo),\"kernel\":\"$(uname -r)\",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"at\":\"$(date -Is)\"}"
 
 log "physlimits"

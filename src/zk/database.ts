@@ -275,7 +275,7 @@ export class ZkDatabase {
     const parent = this.tree.parent[slot]!;
     const path = this.tree.path(slot);
     const acl = this.tree.acl(slot);
-    this.tree.remove(slot, ctx.zxid, ctx.undo);
+    this.tree.remove(slot, ctx.zxid, ctx.undo, path);
     ctx.triggers.push(
       { path, type: EventType.NodeDeleted, acl },
       { path: this.tree.path(parent), type: EventType.NodeChildrenChanged, acl: this.tree.acl(parent) },
@@ -288,7 +288,7 @@ export class ZkDatabase {
     const slot = this.existingNode(req.path);
     this.requirePerm(slot, ctx.ids, Perms.WRITE); // the ACL before the version
     this.requireVersion(req.version, this.tree.version[slot]!);
-    this.tree.setData(slot, req.data, ctx.zxid, ctx.time, ctx.undo); // copies the data
+    this.tree.setData(slot, req.data, ctx.zxid, ctx.time, ctx.undo, req.path); // copies the data
     ctx.triggers.push({ path: req.path, type: EventType.NodeDataChanged, acl: this.tree.acl(slot) });
     return { stat: this.tree.stat(slot) };
   }
@@ -533,6 +533,7 @@ export class ZkDatabase {
     const snap = readSnapshot(data);
     const db = new ZkDatabase(opts);
     db.tree = snap.tree;
+    db.tree.setupQuotas(); // the quota trie is derived state, and ZooKeeper recomputes the stats on load
     for (const s of snap.sessions) db.sessionTable.set(s.sessionId, s);
     db.lastZxid = snap.lastZxid;
     return db;

@@ -183,6 +183,43 @@ export function copyBytes(src: Buffer, srcStart: number, dst: Buffer, dstStart: 
   for (let i = 0; i < n; i++) dst[dstStart + i] = src[srcStart + i]!;
 }
 
+// ------------------------------------------------------------------ quota bookkeeping
+
+const QUOTA_ROOT = '/zookeeper/quota';
+const LIMIT_NODE = 'zookeeper_limits';
+const STAT_NODE = 'zookeeper_stats';
+
+/**
+ * ZooKeeper's StatsTrack text ('count=1,bytes=4', newer keys after an extra '=':
+ * 'count=5,bytes=-1=;byteHardLimit=-1;countHardLimit=2'). Pairs ZooKeeper would
+ * choke on (no '=', not a number) are skipped rather than failing the write.
+ */
+export function parseStats(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  if (text === '') return out;
+  for (const pair of text.split(/[,;]+/)) {
+    const kv = pair.split('=');
+    while (kv.length > 0 && kv[kv.length - 1] === '') kv.pop(); // Java's split drops trailing empties
+    if (kv.length < 2) continue;
+    const v = kv[1] === '' ? -1 : /^[+-]?[0-9]+$/.test(kv[1]!) ? Number(kv[1]) : NaN;
+    if (!Number.isNaN(v)) out.set(kv[0]!, v);
+  }
+  return out;
+}
+
+export function formatStats(stats: ReadonlyMap<string, number>): string {
+  let s = `count=${stats.get('count') ?? -1},bytes=${stats.get('bytes') ?? -1}`;
+  const others = [...stats.keys()].filter((k) => k !== 'count' && k !== 'bytes').sort();
+  if (others.length > 0) s += '=' + others.map((k) => `;${k}=${stats.get(k)}`).join('');
+  return s;
+}
+
+/** PathTrie's key for a path: its components, empty and blank ones dropped; null for the root (never under quota). */
+function quotaKey(path: string): string | null {
+  const parts = path.split('/').filter((p) => p.trim() !== '');
+  return parts.length === 0 ? null : '/' + parts.join('/');
+}
+
 // ------------------------------------------------------------------ node store
 
 /** Everything needed to recreate a znode: used by snapshots and by multi rollback. */
@@ -268,6 +305,8 @@ export class DataTree {
   readonly ttls = new Set<number>();
   /** Paths of each session's ephemerals in creation order; SessionInfo.ephemerals is this set. */
   private readonly ephemerals = new Map<number, Set<string>>();
+  /** Paths under quota (ZooKeeper's PathTrie): derived from the zookeeper_limits nodes, rebuilt on load. */
+  private readonly quotaPaths = new Set<string>();
 
   private readonly arena: ByteArena;
   private scratch = Buffer.allocUnsafeSlow(4096);
@@ -475,22 +514,30 @@ export class DataTree {
         this.settle();
       });
     }
+    this.quotaAfterCreate(path, data === null ? 0 : data.length, undo);
     this.settle();
     return slot;
   }
 
-  /** Deletes a childless node; the parent's pzxid moves forward (never back). */
-  remove(slot: number, zxid: number, undo: Undo | null): void {
+  /** Deletes a childless node; the parent's pzxid moves forward (never back). `path` saves decoding it. */
+  remove(slot: number, zxid: number, undo: Undo | null, path = this.path(slot)): void {
     const parentSlot = this.parent[slot]!;
     const oldPzxid = this.pzxid[parentSlot]!;
+    const bytes = Math.max(0, this.dataLen[slot]!);
     if (undo !== null) undo.push(this.undoRemove(slot, oldPzxid));
     this.detach(slot);
     if (zxid > oldPzxid) this.pzxid[parentSlot] = zxid;
+    this.quotaAfterRemove(path, bytes, undo);
     this.settle();
   }
 
-  /** setData: new data (copied), version+1 (wrapping like a Java int), mzxid and mtime. */
-  setData(slot: number, data: Buffer | null, zxid: number, time: number, undo: Undo | null): void {
+  /** setData: new data (copied), version+1 (wrapping like a Java int), mzxid and mtime. `path` saves decoding it. */
+  setData(slot: number, data: Buffer | null, zxid: number, time: number, undo: Undo | null, path?: string): void {
+    const bytesDiff = (data === null ? 0 : data.length) - Math.max(0, this.dataLen[slot]!);
+    if (this.quotaPaths.size > 0) {
+      const prefix = this.maxQuotaPrefix(path ?? this.path(slot));
+      if (prefix !== null) this.bumpQuota(prefix, bytesDiff, 0, undo);
+    }
     if (undo !== null) {
       const path = this.path(slot);
       const d = this.data(slot);
@@ -558,6 +605,124 @@ export class DataTree {
     this.aversion[slot] = rec.aversion;
     this.settle();
     return slot;
+  }
+
+  /**
+   * Rebuilds the quota trie from the limit nodes and recomputes every quota's
+   * zookeeper_stats from the tree, as ZooKeeper's setupQuota does after loading.
+   */
+  setupQuotas(): void {
+    this.quotaPaths.clear();
+    const top = this.lookup(QUOTA_ROOT);
+    if (top < 0) return;
+    const end = '/' + LIMIT_NODE;
+    for (const s of this.subtree(top)) {
+      if (this.numChildren[s] !== 0) continue;
+      const path = this.path(s);
+      if (!path.endsWith(end)) continue;
+      const real = path.slice(QUOTA_ROOT.length, path.indexOf(end));
+      this.recomputeQuota(real, null);
+      this.quotaTrieAdd(real, null);
+    }
+    this.settle();
+  }
+
+  // ---------------------------------------------------------------- quota internals
+  // ZooKeeper's DataTree keeps, for each path under quota, the node count and data
+  // bytes of its subtree in /zookeeper/quota<path>/zookeeper_stats. Those rewrites
+  // change only the data: no version, mzxid, mtime or watch.
+
+  /** DataTree.createNode's quota part: limit node → trie, stats node → recompute, then count the new node. */
+  private quotaAfterCreate(path: string, bytes: number, undo: Undo | null): void {
+    const cut = path.lastIndexOf('/');
+    const parentName = path.slice(0, cut);
+    if (parentName.startsWith(QUOTA_ROOT)) {
+      const child = path.slice(cut + 1);
+      if (child === LIMIT_NODE) this.quotaTrieAdd(parentName.slice(QUOTA_ROOT.length), undo);
+      if (child === STAT_NODE) this.recomputeQuota(parentName.slice(QUOTA_ROOT.length), undo);
+    }
+    const prefix = this.maxQuotaPrefix(path);
+    if (prefix !== null) this.bumpQuota(prefix, bytes, 1, undo);
+  }
+
+  /** DataTree.deleteNode's quota part: a limit node leaves the trie, then the node is uncounted. */
+  private quotaAfterRemove(path: string, bytes: number, undo: Undo | null): void {
+    const cut = path.lastIndexOf('/');
+    const parentName = path.slice(0, cut);
+    if (parentName.startsWith('/zookeeper') && path.slice(cut + 1) === LIMIT_NODE) this.quotaTrieDelete(parentName.slice(QUOTA_ROOT.length), undo);
+    const prefix = this.maxQuotaPrefix(path);
+    if (prefix !== null) this.bumpQuota(prefix, -bytes, -1, undo);
+  }
+
+  /** PathTrie.findMaxPrefix + getMaxPrefixWithQuota: the deepest quota path containing `path`, or null. */
+  private maxQuotaPrefix(path: string): string | null {
+    if (this.quotaPaths.size === 0) return null;
+    const parts = path.split('/').filter((p) => p.trim() !== '');
+    for (let k = parts.length; k > 0; k--) {
+      const key = '/' + parts.slice(0, k).join('/');
+      if (this.quotaPaths.has(key)) return key;
+    }
+    return null;
+  }
+
+  private quotaTrieAdd(path: string, undo: Undo | null): void {
+    const key = quotaKey(path);
+    if (key === null || this.quotaPaths.has(key)) return;
+    this.quotaPaths.add(key);
+    undo?.push(() => this.quotaPaths.delete(key));
+  }
+
+  private quotaTrieDelete(path: string, undo: Undo | null): void {
+    const key = quotaKey(path);
+    if (key === null || !this.quotaPaths.delete(key)) return;
+    undo?.push(() => this.quotaPaths.add(key));
+  }
+
+  /** DataTree.updateQuotaStat: adds to the count and bytes in the prefix's stats node, if it exists. */
+  private bumpQuota(prefix: string, bytesDiff: number, countDiff: number, undo: Undo | null): void {
+    const slot = this.lookup(QUOTA_ROOT + prefix + '/' + STAT_NODE);
+    if (slot < 0) return;
+    const stats = parseStats(this.dataView(slot)?.toString('utf8') ?? '');
+    stats.set('count', (stats.get('count') ?? -1) + countDiff);
+    stats.set('bytes', (stats.get('bytes') ?? -1) + bytesDiff);
+    this.rewriteData(slot, Buffer.from(formatStats(stats), 'utf8'), undo);
+  }
+
+  /** DataTree.updateQuotaForPath: the stats node of `path` gets the count and bytes of its whole subtree. */
+  private recomputeQuota(path: string, undo: Undo | null): void {
+    const statSlot = this.lookup(QUOTA_ROOT + path + '/' + STAT_NODE);
+    if (statSlot < 0) return;
+    const top = this.lookup(path);
+    let count = 0;
+    let bytes = 0;
+    if (top >= 0) {
+      for (const s of this.subtree(top)) {
+        count++;
+        bytes += Math.max(0, this.dataLen[s]!);
+      }
+    }
+    this.rewriteData(statSlot, Buffer.from(`count=${count},bytes=${bytes}`, 'utf8'), undo);
+  }
+
+  /** Replaces a node's data and nothing else (quota stats). */
+  private rewriteData(slot: number, data: Buffer, undo: Undo | null): void {
+    const old = this.dataView(slot);
+    if (old !== null && old.equals(data)) return;
+    if (undo !== null) {
+      const path = this.path(slot);
+      const before = this.data(slot);
+      undo.push(() => this.replaceData(this.lookup(path), before));
+    }
+    this.replaceData(slot, data);
+  }
+
+  /** `top` and all its descendants, parents first. */
+  private subtree(top: number): number[] {
+    const out = [top];
+    for (let i = 0; i < out.length; i++) {
+      for (let c = this.firstChild[out[i]!]!; c !== NONE; c = this.nextSibling[c]!) out.push(c);
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- internals

@@ -29,7 +29,10 @@ export interface Target {
 }
 
 export const ZK_JAR = '/usr/share/java/zookeeper.jar';
-export const ZK_CLASSPATH = [ZK_JAR, '/usr/share/java/slf4j-log4j12.jar', '/usr/share/java/log4j-1.2.jar'];
+// servlet-api.jar: the jar's manifest pulls in Jetty but not the servlet API, without which the
+// AdminServer (admin.enableServer=true) does not start ("Unable to load jetty"). Debian installs it
+// with libjetty9-java, a dependency of libzookeeper-java.
+export const ZK_CLASSPATH = [ZK_JAR, '/usr/share/java/slf4j-log4j12.jar', '/usr/share/java/log4j-1.2.jar', '/usr/share/java/servlet-api.jar'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
