@@ -245,6 +245,24 @@ describe('durability across restarts', () => {
   });
 });
 
+describe('autopurge', () => {
+  test('only the newest autopurge.snapRetainCount snapshots are kept, and the data survives', async () => {
+    const s = await startTestServer({ snapCount: 20, autopurgeSnapRetainCount: 3, autopurgePurgeInterval: 1 });
+    const c = await RawClient.connect(s.port);
+    for (let i = 0; i < 400; i++) await create(c, `/p${i}`);
+    c.destroy();
+    await s.close();
+    const snaps = readdirSync(s.dataDir).filter((f) => /^snapshot\.[0-9a-f]+$/.test(f));
+    assert.ok(snaps.length >= 1 && snaps.length <= 3, `kept ${snaps.length} snapshots`);
+    const again = await startTestServer({ dataDir: s.dataDir });
+    const d = await RawClient.connect(again.port);
+    const all = await d.request(Op.getAllChildrenNumber, { path: '/' });
+    assert.equal(all.body.totalNumber, 400 + 3, 'user nodes plus /zookeeper, /zookeeper/quota, /zookeeper/config');
+    d.destroy();
+    await again.destroy();
+  });
+});
+
 describe('four-letter words', () => {
   let s: TestServer;
   before(async () => {
