@@ -10,6 +10,9 @@
 #   --only       passed to suite.sh (e.g. "create set lat-set"); the load phase runs if --only contains "load"
 #                or --only is empty
 #   BENCH_DIR    where zkbench.mjs/suite.sh live (default: ../shared/bench relative to the repository)
+#   KRAAL_BUILD  snapshot (default): compile src/ once into bench/.build/dist and run that, so that rebuilds of dist/
+#                by others during the run cannot change (or break) the server under test;
+#                repo: run dist/ (bin/kraal.js), compiling it first if any src/*.ts is newer
 #   KRAAL_NODE_FLAGS  extra node flags for the Kraal server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 #
 # Steps: build Kraal if dist/ is older than src/ -> physlimits -> ZooKeeper (run-zookeeper.sh, -Xmx2g) suite
@@ -72,7 +75,20 @@ disk_json() { # dir -> generic on-disk accounting (works for ZooKeeper's version
 }
 emit() { echo "$1" >> "$OUT"; echo "$1" >&2; }
 
-# ---------- Kraal start/stop ---------------------------------------------------------------------------------
+# ---------- Kraal build/start/stop ---------------------------------------------------------------------------------
+kraal_build() { # -> path of the CLI entry to run
+  if [ "${KRAAL_BUILD:-snapshot}" = repo ]; then
+    if [ ! -f "$REPO/dist/src/cli/main.js" ] || [ -n "$(find "$REPO/src" -name '*.ts' -newer "$REPO/dist/src/cli/main.js" | head -1)" ]; then
+      log "building Kraal (npx tsc -p .)"; (cd "$REPO" && npx tsc -p . >&2) || log "tsc reported errors (emitted anyway)"
+    fi
+    echo "$REPO/dist/src/cli/main.js"
+  else
+    log "compiling a private snapshot of src/ into bench/.build/dist (npx tsc -p . --outDir bench/.build/dist)"
+    rm -rf "$HERE/.build"
+    (cd "$REPO" && npx tsc -p . --outDir bench/.build/dist >&2) || log "tsc reported errors (emitted anyway)"
+    echo "$HERE/.build/dist/src/cli/main.js"
+  fi
+}
 kraal_start() { # [reuse] -> sets KPID; waits until ruok=imok and srvr shows Mode; prints seconds taken
   if [ "${1:-}" != reuse ]; then rm -rf "$KSTATE"; fi
   mkdir -p "$KSTATE/data"
@@ -92,7 +108,7 @@ forceSync=yes
 EOF
   local t0; t0=$(now)
   # shellcheck disable=SC2086
-  nohup node ${KRAAL_NODE_FLAGS:-} "$REPO/bin/kraal.js" server "$KSTATE/zoo.cfg" --log-level info \
+  nohup node ${KRAAL_NODE_FLAGS:-} "$KMAIN" server "$KSTATE/zoo.cfg" --log-level info \
     >> "$KSTATE/kraal.log" 2>&1 < /dev/null &
   KPID=$!
   local deadline=$(( $(date +%s) + 600 ))
@@ -150,14 +166,12 @@ load_and_restart() { # label connect pid datadir restart-fn stop-fn
 }
 
 # ---------- run ----------------------------------------------------------------------------------------------
-if [ ! -f "$REPO/dist/src/cli/main.js" ] || [ -n "$(find "$REPO/src" -name '*.ts' -newer "$REPO/dist/src/cli/main.js" | head -1)" ]; then
-  log "building Kraal (npx tsc -p .)"; (cd "$REPO" && npx tsc -p .) || log "tsc reported errors (emitted anyway)"
-fi
-[ -f "$REPO/dist/src/cli/main.js" ] || { echo "no build at $REPO/dist" >&2; exit 1; }
+KMAIN=$(kraal_build)
 for p in 21810 "$KPORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "port $p is already in use; stop that server first" >&2; exit 1; fi
 done
 
+[ -f "$KMAIN" ] || { echo "no Kraal build at $KMAIN" >&2; exit 1; }
 GIT_REV=$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY=$(cd "$REPO" && git status --porcelain -- src 2>/dev/null | wc -l)
 emit "{\"tool\":\"compare\",\"kind\":\"run-start\",\"quick\":$([ $QUICK = yes ] && echo true || echo false),\"repeat\":$REPEAT,\"warmup_s\":$WARMUP,\"duration_s\":$DUR,\"prewarm_s\":$PREWARM,\"znodes\":$ZNODES,\"only\":\"$ONLY\",\"git\":\"$GIT_REV\",\"dirty_src_files\":$GIT_DIRTY,\"node\":\"$(node -v)\",\"java\":\"$(java -version 2>&1 | head -1 | tr -d '"')\",\"cpus\":$(nproc),\"mem_kb\":$(awk '/MemTotal/{print $2}' /proc/meminfo),\"kernel\":\"$(uname -r)\",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"at\":\"$(date -Is)\"}"

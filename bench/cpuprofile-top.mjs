@@ -16,6 +16,39 @@ const TOTAL = args.includes('--total');
 const files = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1] === '--top'));
 if (!files.length) { console.error('usage: cpuprofile-top.mjs PROFILE.cpuprofile [...] [--top 15] [--markdown] [--total]'); process.exit(2); }
 
+// ---- minimal source-map support: dist/**/*.js(.map) -> the .ts line a frame starts on ----
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+function decodeMappings(str) { // -> per generated line: [[genCol, srcLine], ...] (srcLine 0-based)
+  const lines = []; let srcIdx = 0, srcLine = 0, srcCol = 0, name = 0;
+  for (const l of str.split(';')) {
+    const segs = []; let genCol = 0;
+    for (const seg of l.split(',')) {
+      if (!seg) continue;
+      const v = []; let val = 0, shift = 0;
+      for (const ch of seg) {
+        const d = B64.indexOf(ch); val += (d & 31) << shift;
+        if (d & 32) shift += 5; else { v.push(val & 1 ? -(val >>> 1) : val >>> 1); val = 0; shift = 0; }
+      }
+      genCol += v[0];
+      if (v.length >= 4) { srcIdx += v[1]; srcLine += v[2]; srcCol += v[3]; if (v.length >= 5) name += v[4]; segs.push([genCol, srcLine]); }
+    }
+    lines.push(segs);
+  }
+  return lines;
+}
+const maps = new Map();
+function tsLine(file, line0, col0) { // file path of a .js, 0-based line/col -> 1-based .ts line or undefined
+  if (!maps.has(file)) {
+    let m; try { m = decodeMappings(JSON.parse(fs.readFileSync(file + '.map', 'utf8')).mappings); } catch { m = null; }
+    maps.set(file, m);
+  }
+  const m = maps.get(file); const segs = m && m[line0];
+  if (!segs || !segs.length) return undefined;
+  let best = segs[0];
+  for (const sg of segs) { if (sg[0] <= col0) best = sg; else break; }
+  return best[1] + 1;
+}
+
 function shortFile(url) {
   if (!url) return '';
   let u = url.replace(/^file:\/\//, '');
@@ -39,7 +72,9 @@ for (const f of files) {
     const cf = n.callFrame;
     const file = shortFile(cf.url);
     const fn = cf.functionName || (file ? '(anonymous)' : '');
-    return file ? `${file}:${cf.lineNumber + 1} ${fn}` : fn;
+    let line = cf.lineNumber + 1;
+    if (file.endsWith('.ts') && cf.url.includes('/dist/')) line = tsLine(cf.url.replace(/^file:\/\//, ''), cf.lineNumber, cf.columnNumber) ?? line;
+    return file ? `${file}:${line} ${fn}` : fn;
   };
   const nodeUs = new Map();
   for (let i = 0; i < p.samples.length; i++) {

@@ -27,6 +27,12 @@ done
 [ -n "$DIR" ] || DIR="$HERE/results/profiles-$(date +%F)"
 mkdir -p "$DIR"; DIR="$(cd "$DIR" && pwd)"
 KSTATE=/tmp/zkbench-kraal-prof
+# KRAAL_BUILD=snapshot (default): compile src/ once into bench/.build-prof/dist (immune to concurrent rebuilds of dist/);
+# KRAAL_BUILD=repo: run dist/ as it is.
+if [ "${KRAAL_BUILD:-snapshot}" = repo ]; then KMAIN="$REPO/dist/src/cli/main.js"; else
+  rm -rf "$HERE/.build-prof"; (cd "$REPO" && npx tsc -p . --outDir bench/.build-prof/dist >&2) || echo "tsc reported errors (emitted anyway)" >&2
+  KMAIN="$HERE/.build-prof/dist/src/cli/main.js"
+fi
 KPID=""
 fourlw() { local out=""; exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1; printf '%s' "$2" >&3; out=$(timeout 2 cat <&3 || true); exec 3<&- 3>&- || true; printf '%s' "$out"; }
 ready() { [ "$(fourlw "$KPORT" ruok 2>/dev/null)" = "imok" ] && fourlw "$KPORT" srvr 2>/dev/null | grep -q '^Mode:'; }
@@ -37,7 +43,7 @@ start() { # profdir|"" [reuse]
     maxClientCnxns=0 admin.enableServer=false '4lw.commands.whitelist=*' autopurge.purgeInterval=0 snapCount=100000 forceSync=yes > "$KSTATE/zoo.cfg"
   local flags=""; [ -n "$1" ] && flags="--cpu-prof --cpu-prof-dir=$1"
   # shellcheck disable=SC2086
-  nohup node $flags "$REPO/bin/kraal.js" server "$KSTATE/zoo.cfg" >> "$KSTATE/kraal.log" 2>&1 < /dev/null &
+  nohup node $flags "$KMAIN" server "$KSTATE/zoo.cfg" >> "$KSTATE/kraal.log" 2>&1 < /dev/null &
   KPID=$!
   for _ in $(seq 1 3000); do ready && return 0; kill -0 "$KPID" 2>/dev/null || { tail "$KSTATE/kraal.log" >&2; exit 1; }; sleep 0.2; done
   echo "timeout" >&2; exit 1

@@ -40,6 +40,11 @@ const fmtR = (r) => (r === undefined ? '–' : `${r.toFixed(2)}×`);
 const verdict = (ok) => (ok === undefined ? '–' : ok ? 'PASS' : '**FAIL**');
 const mb = (kb) => (kb === undefined ? '–' : `${(kb / 1024).toFixed(0)} MB`);
 const bytesMb = (b) => (b === undefined ? '–' : `${(b / 1048576).toFixed(0)} MB`);
+// CPU used by neither the load generator nor the server (other processes on the box): machine - client - server, % of one core
+const other = (d) => d.host.sys_cpu_busy_pct - d.client_cpu_pct - d.server.cpu_pct_avg_over_run;
+const OTHER_WARN = 40;
+const noisy = [];
+const otherCell = (label, rs, what) => { const o = med(rs, other); if (o !== undefined && o > OTHER_WARN) noisy.push(`${label} ${what}`); return o === undefined ? '–' : `${Math.round(o)}${o > OTHER_WARN ? '⚠' : ''}`; };
 const counts = { pass: 0, fail: 0 };
 const tally = (ok) => { if (ok === true) counts.pass++; else if (ok === false) counts.fail++; return verdict(ok); };
 
@@ -51,8 +56,8 @@ if (s.repeat > 1) out.push('', `Cells are medians over ${s.repeat} rounds.`);
 
 // ---- throughput at 16x32 ----
 out.push('', '### Throughput, 16 clients × 32 in flight, 100 B', '',
-  '| op | ZooKeeper ops/s | Kraal ops/s | ratio (≥1.0, aim 1.5) | ZK p50 / p99 ms | Kraal p50 / p99 ms | p99 ratio (≤1.0) | CPU% ZK / Kraal server | throughput | p99 |',
-  '|---|---|---|---|---|---|---|---|---|---|');
+  '| op | ZooKeeper ops/s | Kraal ops/s | ratio (≥1.0, aim 1.5) | ZK p50 / p99 ms | Kraal p50 / p99 ms | p99 ratio (≤1.0) | CPU% server ZK / Kraal | other CPU% ZK / Kraal | throughput | p99 |',
+  '|---|---|---|---|---|---|---|---|---|---|---|');
 const opName = { create: 'create', set: 'set', get: 'get', exists: 'exists', children: 'children (10)', mixed: 'mixed 90% read' };
 const worst = [];
 for (const op of ['create', 'set', 'get', 'exists', 'children', 'mixed']) {
@@ -68,7 +73,7 @@ for (const op of ['create', 'set', 'get', 'exists', 'children', 'mixed']) {
     const rd = (rs, kk, p) => med(rs, (d) => d[kk][p]);
     extra = ` (reads ${fmtMs(rd(z, 'read_lat_ms', 'p99'))}/${fmtMs(rd(k, 'read_lat_ms', 'p99'))}, writes ${fmtMs(rd(z, 'write_lat_ms', 'p99'))}/${fmtMs(rd(k, 'write_lat_ms', 'p99'))} p99 ZK/Kraal)`;
   }
-  out.push(`| ${opName[op]} | ${fmtN(zo)} | ${fmtN(ko)} | ${fmtR(r)} | ${fmtMs(z50)} / ${fmtMs(z99)} | ${fmtMs(k50)} / ${fmtMs(k99)}${extra} | ${fmtR(r99)} | ${fmtN(zc)} / ${fmtN(kc)} | ${tally(r === undefined ? undefined : r >= 1)}${r !== undefined && r >= 1.5 ? ' (≥1.5×)' : ''} | ${tally(r99 === undefined ? undefined : r99 <= 1)} |`);
+  out.push(`| ${opName[op]} | ${fmtN(zo)} | ${fmtN(ko)} | ${fmtR(r)} | ${fmtMs(z50)} / ${fmtMs(z99)} | ${fmtMs(k50)} / ${fmtMs(k99)}${extra} | ${fmtR(r99)} | ${fmtN(zc)} / ${fmtN(kc)} | ${otherCell('ZK', z, op)} / ${otherCell('Kraal', k, op)} | ${tally(r === undefined ? undefined : r >= 1)}${r !== undefined && r >= 1.5 ? ' (≥1.5×)' : ''} | ${tally(r99 === undefined ? undefined : r99 <= 1)} |`);
 }
 
 // ---- sessions and watches ----
@@ -79,7 +84,8 @@ out.push('', '### Sessions and watch notifications', '',
   if (z.length || k.length) {
     const zo = med(z, (d) => d.sessions_per_s), ko = med(k, (d) => d.sessions_per_s);
     const r = ratio(ko, zo);
-    out.push(`| sessions/s (16 loops of connect+close) | ${fmtN(zo)} | ${fmtN(ko)} | ${fmtR(r)} | ≥1.0× | ${tally(r === undefined ? undefined : r >= 1)} |`);
+    const oz = otherCell('ZK', z, 'sessions'), ok = otherCell('Kraal', k, 'sessions');
+    out.push(`| sessions/s (16 loops of connect+close; other CPU% ${oz} / ${ok}) | ${fmtN(zo)} | ${fmtN(ko)} | ${fmtR(r)} | ≥1.0× | ${tally(r === undefined ? undefined : r >= 1)} |`);
     const z99 = med(z, (d) => d.lat_ms.p99), k99 = med(k, (d) => d.lat_ms.p99);
     const r99 = ratio(k99, z99);
     out.push(`| session cycle p50 / p99 ms | ${fmtMs(med(z, (d) => d.lat_ms.p50))} / ${fmtMs(z99)} | ${fmtMs(med(k, (d) => d.lat_ms.p50))} / ${fmtMs(k99)} | ${fmtR(r99)} (p99) | p99 ≤1.0× | ${tally(r99 === undefined ? undefined : r99 <= 1)} |`);
@@ -88,7 +94,8 @@ out.push('', '### Sessions and watch notifications', '',
   if (zw.length || kw.length) {
     const g = (rs, p) => med(rs, (d) => d.notify_after_send_ms[p]);
     const r50 = ratio(g(kw, 'p50'), g(zw, 'p50')), r99 = ratio(g(kw, 'p99'), g(zw, 'p99'));
-    out.push(`| watch: setData sent → notification, p50 ms (1 writer + 16 watchers) | ${fmtMs(g(zw, 'p50'))} | ${fmtMs(g(kw, 'p50'))} | ${fmtR(r50)} | ≤1.0× | ${tally(r50 === undefined ? undefined : r50 <= 1)} |`);
+    const owz = otherCell('ZK', zw, 'watch'), owk = otherCell('Kraal', kw, 'watch');
+    out.push(`| watch: setData sent → notification, p50 ms (1 writer + 16 watchers; other CPU% ${owz} / ${owk}) | ${fmtMs(g(zw, 'p50'))} | ${fmtMs(g(kw, 'p50'))} | ${fmtR(r50)} | ≤1.0× | ${tally(r50 === undefined ? undefined : r50 <= 1)} |`);
     out.push(`| watch: setData sent → notification, p99 ms | ${fmtMs(g(zw, 'p99'))} | ${fmtMs(g(kw, 'p99'))} | ${fmtR(r99)} | ≤1.0× | ${tally(r99 === undefined ? undefined : r99 <= 1)} |`);
     const fz = med(zw, (d) => d.fanout_complete_ms.p99), fk = med(kw, (d) => d.fanout_complete_ms.p99);
     out.push(`| watch: fan-out to all 16 complete, p99 ms | ${fmtMs(fz)} | ${fmtMs(fk)} | ${fmtR(ratio(fk, fz))} | (info) | – |`);
@@ -100,7 +107,7 @@ out.push('', '### Sessions and watch notifications', '',
 // ---- single client latency ----
 const phys = L.find((d) => d.tool === 'physlimits');
 out.push('', '### Single client, 1 in flight (service latency)', '',
-  '| op | ZooKeeper ops/s | Kraal ops/s | ZK p50 / p99 ms | Kraal p50 / p99 ms | p99 ratio (≤1.0) | p99 |', '|---|---|---|---|---|---|---|');
+  '| op | ZooKeeper ops/s | Kraal ops/s | ZK p50 / p99 ms | Kraal p50 / p99 ms | p99 ratio (≤1.0) | other CPU% ZK / Kraal | p99 |', '|---|---|---|---|---|---|---|---|');
 const lat1 = {};
 for (const op of ['create', 'set', 'get', 'exists', 'mixed']) {
   const z = runsOf(ZK, op, '1x1'); const k = runsOf(KR, op, '1x1');
@@ -108,7 +115,7 @@ for (const op of ['create', 'set', 'get', 'exists', 'mixed']) {
   const z99 = med(z, (d) => d.lat_ms.p99), k99 = med(k, (d) => d.lat_ms.p99);
   lat1[op] = { z50: med(z, (d) => d.lat_ms.p50), k50: med(k, (d) => d.lat_ms.p50) };
   const r99 = ratio(k99, z99);
-  out.push(`| ${op === 'mixed' ? 'mixed 90% read' : op} | ${fmtN(med(z, (d) => d.ops_per_s))} | ${fmtN(med(k, (d) => d.ops_per_s))} | ${fmtMs(lat1[op].z50)} / ${fmtMs(z99)} | ${fmtMs(lat1[op].k50)} / ${fmtMs(k99)} | ${fmtR(r99)} | ${tally(r99 === undefined ? undefined : r99 <= 1)} |`);
+  out.push(`| ${op === 'mixed' ? 'mixed 90% read' : op} | ${fmtN(med(z, (d) => d.ops_per_s))} | ${fmtN(med(k, (d) => d.ops_per_s))} | ${fmtMs(lat1[op].z50)} / ${fmtMs(z99)} | ${fmtMs(lat1[op].k50)} / ${fmtMs(k99)} | ${fmtR(r99)} | ${otherCell('ZK', z, `${op} 1x1`)} / ${otherCell('Kraal', k, `${op} 1x1`)} | ${tally(r99 === undefined ? undefined : r99 <= 1)} |`);
 }
 if (phys) {
   const fs50 = phys.fdatasync_1k_prealloc_ms.p50, fsg50 = phys.fdatasync_1k_append_ms.p50, rtt50 = phys.tcp_rtt_cross_process_ms.p50;
@@ -145,9 +152,10 @@ if (zl || kl || zp || kp) {
   out.push(`| data dir after load, allocated | ${bytesMb(zp?.disk.dir_allocated_bytes)} (${zp?.disk.snapshots ?? '–'} snapshots, ${zp?.disk.txnlogs ?? '–'} logs) | ${bytesMb(kp?.disk.dir_allocated_bytes)} (${kp?.disk.snapshots ?? '–'} snapshots, ${kp?.disk.txnlogs ?? '–'} logs) | ${fmtR(ratio(kp?.disk.dir_allocated_bytes, zp?.disk.dir_allocated_bytes))} | (info) | – |`);
   out.push(`| latest snapshot file | ${bytesMb(zp?.disk.latest_snapshot_bytes)} | ${bytesMb(kp?.disk.latest_snapshot_bytes)} | ${fmtR(ratio(kp?.disk.latest_snapshot_bytes, zp?.disk.latest_snapshot_bytes))} | (info) | – |`);
   const zc = zl?.server?.cpu_pct_avg_over_run, kc = kl?.server?.cpu_pct_avg_over_run;
-  out.push(`| server CPU % during the load | ${fmtN(zc)} | ${fmtN(kc)} | | (info) | – |`);
+  out.push(`| server CPU % during the load (other CPU%) | ${fmtN(zc)} (${zl ? otherCell('ZK', [zl], 'load') : '–'}) | ${fmtN(kc)} (${kl ? otherCell('Kraal', [kl], 'load') : '–'}) | | (info) | – |`);
 }
 
 worst.sort((a, b) => a.r - b.r);
 out.push('', `**${counts.pass} PASS, ${counts.fail} FAIL.**${worst.length ? ` Lowest throughput ratios: ${worst.slice(0, 3).map((w) => `${w.op} ${w.r.toFixed(2)}×`).join(', ')}.` : ''}`);
+if (noisy.length) out.push('', `⚠ "other CPU%" = machine busy − load generator − server, in % of one core (${run.start.cpus} cores = ${run.start.cpus * 100}). Above ${OTHER_WARN} (⚠) other processes competed for the CPU during: ${noisy.join(', ')}. Those cells measure the box as much as the server; re-run before trusting them.`);
 console.log(out.join('\n'));

@@ -146,14 +146,3 @@ export const MNTR_PERCENTILE_SUMMARIES: readonly string[] = [
 
 /** Summary sets, printed per namespace as {avg,min,max,cnt,sum}_<ns>_<set>, in this order. */
 export const MNTR_SUMMARY_SETS = ['read_per_namespace', 'write_per_namespace'] as const;
-
-/** The statically known keys (without zk_), in printing order; dynamic per-namespace keys not included. */
-export function staticMntrKeys(): string[] {
-  const out = ['version', 'server_state', ...MNTR_GAUGES.map(([k]) => k), ...MNTR_COUNTERS];
-  for (const n of MNTR_BASIC_SUMMARIES) out.push(...BASIC_PREFIXES.map((p) => `${p}_${n}`));
-  for (const n of MNTR_PERCENTILE_SUMMARIES) out.push(...PERCENTILE_PREFIXES.map((p) => `${p}_${n}`));
-  return out;
-}
-
-export const BASIC_PREFIXES = ['avg', 'min', 'max', 'cnt', 'sum'] as const;
-export const PERCENTILE_PREFIXES = [...BASIC_PREFIXES, 'p50', 'p95', 'p99', 'p999'] as const;

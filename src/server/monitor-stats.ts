@@ -9,11 +9,12 @@
 //   monitorStats(server).onSnapshot(ms)                 after each snapshot write
 //   monitorStats(server).onReply(op, ms)                for each reply (read vs update latency)
 //   monitorStats(server).onRead(op, req, result)        after each successful-or-not read
-//   monitorStats(server).onApplied(result)              after each applied command
+//   monitorStats(server).onApplied(result, cmd)         after each applied command
 //   monitorStats(server).onWatchesFired(type, count)    when a change fires count > 0 watches
 
 import { EventType, Op } from '../jute/constants.js';
-import { OPS } from '../jute/requests.js';
+import { Reader } from '../jute/codec.js';
+import { OPS, type MultiOp, type MultiRequest, type MultiResult } from '../jute/requests.js';
 import type { ApplyResult, ReadResult } from '../zk/types.js';
 import type { RecordedSummary } from './mntr-keys.js';
 
@@ -189,18 +190,55 @@ export class MonitorStats {
 
   /**
    * A command was applied: each node created or changed counts path + data length for its
-   * namespace, each node deleted its path length (ZooKeeper's DataTree.updateWriteStat). Taken
-   * from the watch triggers, so multi, session close (ephemerals) and container/TTL reaping
-   * are covered. Inside one multi that creates and then changes a node both count its final data.
+   * namespace, each node deleted its path length (ZooKeeper's DataTree.updateWriteStat). A multi
+   * is accounted per sub-operation from its request (so a node created and then changed in the
+   * same multi counts its data as of each step); anything else from the watch triggers, which
+   * also covers session close (ephemerals) and container/TTL reaping.
    */
-  onApplied(result: ApplyResult): void {
+  onApplied(result: ApplyResult, cmd?: { op: number; body: Buffer | null }): void {
+    if (cmd?.op === Op.multi && this.multiWrites(result, cmd.body)) return;
     for (const t of result.triggers) {
       if (t.type === EventType.NodeChildrenChanged) continue;
-      const ns = topNamespace(t.path);
-      if (ns === undefined) continue;
       const data = t.type === EventType.NodeDeleted ? undefined : this.server.db.data(t.path);
-      this.writePerNamespace.add(ns, t.path.length + (data?.length ?? 0));
+      this.write(t.path, data?.length ?? 0);
     }
+  }
+
+  private multiWrites(result: ApplyResult, body: Buffer | null): boolean {
+    if (result.triggers.length === 0) return true; // rolled back: nothing was written
+    const results = result.response as MultiResult[] | undefined;
+    if (body === null || !Array.isArray(results)) return false;
+    let ops: MultiOp[];
+    try {
+      ops = (OPS.get(Op.multi)!.request.decode(new Reader(body)) as MultiRequest).ops;
+    } catch {
+      return false;
+    }
+    ops.forEach((sub, i) => {
+      const r = results[i];
+      if (r === undefined || r.err !== 0 || r.op === Op.error) return;
+      const data = (sub.req as { data?: Buffer | null }).data;
+      switch (sub.op) {
+        case Op.create:
+        case Op.create2:
+        case Op.createContainer:
+        case Op.createTTL:
+          this.write((r.res as { path?: string } | undefined)?.path ?? sub.req.path, data?.length ?? 0);
+          break;
+        case Op.setData:
+          this.write(sub.req.path, data?.length ?? 0);
+          break;
+        case Op.delete:
+          this.write(sub.req.path, 0);
+          break;
+      }
+    });
+    return true;
+  }
+
+  private write(path: string, bytes: number): void {
+    const ns = topNamespace(path);
+    if (ns !== undefined) this.writePerNamespace.add(ns, path.length + bytes);
   }
 
   /** A change of `type` fired `count` watches. */

@@ -14,6 +14,14 @@
 // The tree is mutated only through create/remove/setData/setAcl, which keep the
 // ZooKeeper Stat rules (§7) and can record undo closures so that a failed multi
 // rolls back exactly (same bytes, same child order).
+//
+// Snapshots (see snapshot-stream.ts) are copy-on-write at slot granularity: while
+// one is active, every change to a snapshot-visible field of a slot that existed
+// when it began goes through touch(slot) first, which hands the slot's pre-image to
+// the snapshot if it has not been written yet; slots allocated meanwhile are marked
+// as not part of it. Child order is creation order, and each node keeps the key of
+// that order, (czxid, cseq) with cseq its rank among the nodes created by the same
+// zxid, so a loader can rebuild the order from records arriving in any order.
 
 import { aclKey, freezeAclList } from './acl.js';
 import type { ACL, Stat } from '../jute/records.js';
@@ -78,6 +86,19 @@ export class AclTable {
   /** Distinct lists in use. */
   size(): number {
     return this.byKey.size;
+  }
+
+  /** The lists in use in id order, and for every id its position among them (-1 for a free id). */
+  snapshotTable(): { index: Int32Array; lists: (readonly ACL[])[] } {
+    const index = new Int32Array(this.lists.length).fill(-1);
+    const lists: (readonly ACL[])[] = [];
+    for (let id = 0; id < this.lists.length; id++) {
+      const l = this.lists[id];
+      if (l === null || l === undefined || this.refs[id]! <= 0) continue;
+      index[id] = lists.length;
+      lists.push(l);
+    }
+    return { index, lists };
   }
 }
 
@@ -240,6 +261,13 @@ export interface NodeRecord {
   kind: Kind;
   /** Session id for Ephemeral, TTL in ms for TTL, 0 otherwise. */
   owner: number;
+  /** Rank among the nodes created by the same zxid (the child-order tie break); 0 when absent. */
+  cseq?: number;
+}
+
+/** Receives the pre-image of a slot about to change while a snapshot is being written. */
+export interface SnapshotSink {
+  preimage(slot: number): void;
 }
 
 /** 32-bit FNV-1a over the path's UTF-8 bytes. */
@@ -296,6 +324,8 @@ export class DataTree {
   /** -1 for null data. */
   dataLen: Int32Array;
   kind: Uint8Array;
+  /** Rank among the nodes created by the same zxid: with czxid, the key of the child order. */
+  cseq: Int32Array;
   /** Session id of ephemerals, TTL of TTL nodes: sparse, so a map rather than a column. */
   private readonly owners = new Map<number, number>();
 
@@ -321,6 +351,16 @@ export class DataTree {
   ephemeralCount = 0;
   /** Half-empty slabs evacuated so far (for tests and metrics). */
   compactions = 0;
+  /** The zxid of the last create and the next cseq for it. */
+  private seqZxid = -1;
+  private seqNext = 0;
+  // Copy-on-write state of the active snapshot: slots below cowLimit existed when it began;
+  // cowDone[slot] is 1 once the slot was written (or is known not to belong to it).
+  private cowLimit = 0;
+  private cowDone = new Uint8Array(0);
+  private cowSink: SnapshotSink | null = null;
+  // Loading state (see beginLoad): parents whose children arrived out of order.
+  private loadUnsorted: Set<number> | null = null;
 
   constructor(initialCapacity = 1024) {
     const n = Math.max(16, initialCapacity);
@@ -346,6 +386,7 @@ export class DataTree {
     this.pathLen = new Int32Array(n);
     this.dataLen = new Int32Array(n);
     this.kind = new Uint8Array(n);
+    this.cseq = new Int32Array(n);
     let b = 16;
     while (b < n) b *= 2; // a power of two: buckets are indexed with a mask
     this.buckets = new Int32Array(b).fill(NONE);
@@ -496,9 +537,14 @@ export class DataTree {
    * create counter and pzxid. Copies `data`. Takes ownership of one reference to `aclId`.
    */
   create(path: string, parentSlot: number, data: Buffer | null, aclId: number, kind: Kind, owner: number, zxid: number, time: number, undo: Undo | null): number {
+    this.touch(parentSlot);
     const oldC = this.cversion[parentSlot]!;
     const oldPzxid = this.pzxid[parentSlot]!;
-    const slot = this.attach(path, parentSlot, data, aclId, kind, owner, NONE);
+    if (zxid !== this.seqZxid) {
+      this.seqZxid = zxid;
+      this.seqNext = 0;
+    }
+    const slot = this.attach(path, parentSlot, data, aclId, kind, owner, NONE, this.seqNext++);
     this.czxid[slot] = this.mzxid[slot] = this.pzxid[slot] = zxid;
     this.ctime[slot] = this.mtime[slot] = time;
     this.cversion[parentSlot] = (oldC + 1) | 0; // a signed int in ZooKeeper: it wraps
@@ -509,6 +555,7 @@ export class DataTree {
       undo.push(() => {
         this.detach(this.lookup(path));
         const p = this.lookup(parentPath);
+        this.touch(p);
         this.cversion[p] = oldC;
         this.pzxid[p] = oldPzxid;
         this.settle();
@@ -526,7 +573,10 @@ export class DataTree {
     const bytes = Math.max(0, this.dataLen[slot]!);
     if (undo !== null) undo.push(this.undoRemove(slot, oldPzxid));
     this.detach(slot);
-    if (zxid > oldPzxid) this.pzxid[parentSlot] = zxid;
+    if (zxid > oldPzxid) {
+      this.touch(parentSlot);
+      this.pzxid[parentSlot] = zxid;
+    }
     this.quotaAfterRemove(path, bytes, undo);
     this.settle();
   }
@@ -547,6 +597,7 @@ export class DataTree {
       undo.push(() => {
         const s = this.lookup(path);
         this.replaceData(s, d);
+        this.touch(s);
         this.version[s] = v;
         this.mzxid[s] = mz;
         this.mtime[s] = mt;
@@ -554,6 +605,7 @@ export class DataTree {
       });
     }
     this.replaceData(slot, data);
+    this.touch(slot);
     this.version[slot] = (this.version[slot]! + 1) | 0;
     this.mzxid[slot] = zxid;
     this.mtime[slot] = time;
@@ -562,6 +614,7 @@ export class DataTree {
 
   /** setACL: new list, aversion+1. Not allowed inside multi, so no undo. Takes one reference to `aclId`. */
   setAcl(slot: number, aclId: number): void {
+    this.touch(slot);
     this.acls.release(this.aclId[slot]!);
     this.aclId[slot] = aclId;
     this.aversion[slot] = (this.aversion[slot]! + 1) | 0;
@@ -583,6 +636,7 @@ export class DataTree {
       aversion: this.aversion[slot]!,
       kind: this.kind[slot]! as Kind,
       owner: this.owner(slot),
+      cseq: this.cseq[slot]!,
     };
   }
 
@@ -594,7 +648,7 @@ export class DataTree {
   restore(rec: NodeRecord, parentSlot: number, before = NONE, aclId = NONE): number {
     if (aclId === NONE) aclId = this.acls.intern(rec.acl);
     else this.acls.retain(aclId);
-    const slot = this.attach(rec.path, parentSlot, rec.data, aclId, rec.kind, rec.owner, before);
+    const slot = this.attach(rec.path, parentSlot, rec.data, aclId, rec.kind, rec.owner, before, rec.cseq ?? 0);
     this.czxid[slot] = rec.czxid;
     this.mzxid[slot] = rec.mzxid;
     this.pzxid[slot] = rec.pzxid;
@@ -625,6 +679,166 @@ export class DataTree {
       this.quotaTrieAdd(real, null);
     }
     this.settle();
+  }
+
+  // ---------------------------------------------------------------- snapshot copy-on-write
+
+  /** Slots allocated so far (every live slot is below this). */
+  slotLimit(): number {
+    return this.highWater;
+  }
+
+  /**
+   * Starts copy-on-write for a snapshot of the current state: until endCow(), the first
+   * change to any slot below the current high-water mark whose done flag is 0 first calls
+   * sink.preimage(slot) (and sets the flag). The caller sets flags of slots it writes itself.
+   */
+  beginCow(sink: SnapshotSink): { limit: number; done: Uint8Array } {
+    if (this.cowSink !== null) throw new Error('a snapshot is already being written');
+    this.cowSink = sink;
+    this.cowLimit = this.highWater;
+    this.cowDone = new Uint8Array(this.highWater);
+    return { limit: this.cowLimit, done: this.cowDone };
+  }
+
+  endCow(sink: SnapshotSink): void {
+    if (this.cowSink !== sink) return;
+    this.cowSink = null;
+    this.cowLimit = 0;
+    this.cowDone = new Uint8Array(0);
+  }
+
+  /** Must precede every change to a snapshot-visible field of `slot` (one compare when no snapshot runs). */
+  private touch(slot: number): void {
+    if (slot < this.cowLimit && this.cowDone[slot] === 0) {
+      this.cowDone[slot] = 1;
+      this.cowSink!.preimage(slot);
+    }
+  }
+
+  // ---------------------------------------------------------------- snapshot loading
+  // A loader (snapshot-loader.ts) fills an empty tree: beginLoad(), then per record
+  // loadEntry() + the numeric columns written directly + loadKind() + loadLink(), and
+  // finally loadLinkPending-style retries and finishLoad(). Records may come in any order.
+
+  /** Prepares this fresh tree for loading: slot 0 is kept for the root, whenever it arrives. */
+  beginLoad(): void {
+    if (this.highWater !== 0 || this.count !== 0) throw new Error('beginLoad: the tree is not empty');
+    this.highWater = 1;
+    this.loadUnsorted = new Set();
+  }
+
+  /**
+   * Stores a node's path bytes src[pathStart, +pathLen) and data bytes src[dataStart, +dataLen)
+   * (dataLen -1: null) in a new slot and indexes the path. Returns the slot, or -1 when the
+   * path is already present. Numeric columns are left for the caller; nothing is linked yet.
+   */
+  loadEntry(src: Buffer, pathStart: number, pathLen: number, dataStart: number, dataLen: number): number {
+    const isRoot = pathLen === 1 && src[pathStart] === 0x2f;
+    const h = hashBytes(src, pathStart, pathLen);
+    if (this.findBytesHashed(src, pathStart, pathLen, h) !== NONE) return NONE;
+    let slot: number;
+    if (isRoot) {
+      slot = ROOT;
+    } else {
+      slot = this.allocSlot();
+    }
+    this.hashInsert(slot, h);
+    const dl = dataLen < 0 ? 0 : dataLen;
+    this.arena.alloc(pathLen + dl);
+    const b = this.arena.buf(this.arena.slab);
+    const off = this.arena.offset;
+    copyBytes(src, pathStart, b, off, pathLen);
+    if (dl > 0) copyBytes(src, dataStart, b, off + pathLen, dl);
+    this.blobSlab[slot] = this.arena.slab;
+    this.blobOff[slot] = off;
+    this.pathLen[slot] = pathLen;
+    this.dataLen[slot] = dataLen;
+    this.firstChild[slot] = this.lastChild[slot] = NONE;
+    this.parent[slot] = this.prevSibling[slot] = this.nextSibling[slot] = NONE;
+    this.numChildren[slot] = 0;
+    this.count++;
+    this.dataSize += utf16Length(src, pathStart, pathStart + pathLen) + dl;
+    return slot;
+  }
+
+  /** Registers a loaded node's ACL (one reference taken), kind and owner. */
+  loadKind(slot: number, aclId: number, kind: Kind, owner: number): void {
+    this.acls.retain(aclId);
+    this.aclId[slot] = aclId;
+    this.kind[slot] = kind;
+    if (kind === Kind.Ephemeral || kind === Kind.TTL) this.owners.set(slot, owner);
+    if (kind !== Kind.Persistent) this.registerKind(slot, kind === Kind.Ephemeral ? this.path(slot) : '', kind, owner);
+  }
+
+  /**
+   * Links a loaded node (czxid and cseq set) under its parent, found by path. Returns 1 when
+   * linked (or the root), 0 when the parent is not loaded (yet), -1 when a sibling has the
+   * same (czxid, cseq) key, which no valid snapshot has.
+   */
+  loadLink(slot: number): number {
+    if (slot === ROOT) return 1;
+    const b = this.arena.buf(this.blobSlab[slot]!);
+    const off = this.blobOff[slot]!;
+    let cut = this.pathLen[slot]! - 1;
+    while (cut > 0 && b[off + cut] !== 0x2f) cut--;
+    let p: number;
+    if (cut === 0) p = this.blobSlab[ROOT] === NONE ? NONE : ROOT;
+    else p = this.findBytesHashed(b, off, cut, hashBytes(b, off, cut));
+    if (p === NONE) return 0;
+    const last = this.lastChild[p]!;
+    if (last !== NONE) {
+      const c = this.orderCompare(slot, last);
+      if (c === 0) return -1;
+      if (c < 0) this.loadUnsorted!.add(p);
+    }
+    this.linkChild(p, slot, NONE);
+    return 1;
+  }
+
+  /** Ends loading: puts every child list that arrived out of order into (czxid, cseq) order. False on a duplicate key. */
+  finishLoad(): boolean {
+    const unsorted = this.loadUnsorted;
+    this.loadUnsorted = null;
+    if (unsorted === null) return true;
+    const cmp = (a: number, b: number): number => this.orderCompare(a, b);
+    for (const p of unsorted) {
+      const kids: number[] = [];
+      for (let c = this.firstChild[p]!; c !== NONE; c = this.nextSibling[c]!) kids.push(c);
+      kids.sort(cmp);
+      let prev = NONE;
+      for (const c of kids) {
+        if (prev !== NONE && cmp(prev, c) === 0) return false;
+        this.prevSibling[c] = prev;
+        if (prev === NONE) this.firstChild[p] = c;
+        else this.nextSibling[prev] = c;
+        prev = c;
+      }
+      this.nextSibling[prev] = NONE;
+      this.lastChild[p] = prev;
+    }
+    return true;
+  }
+
+  private orderCompare(a: number, b: number): number {
+    const d = this.czxid[a]! - this.czxid[b]!;
+    return d !== 0 ? d : this.cseq[a]! - this.cseq[b]!;
+  }
+
+  /** Slot whose path bytes equal src[start, +n) (hash h), or -1. */
+  private findBytesHashed(src: Buffer, start: number, n: number, h: number): number {
+    let s = this.buckets[h & (this.buckets.length - 1)]!;
+    while (s !== NONE) {
+      if (this.pathLen[s] === n) {
+        const b = this.arena.buf(this.blobSlab[s]!);
+        const o = this.blobOff[s]!;
+        let i = 0;
+        while (i < n && b[o + i] === src[start + i]) i++;
+        if (i === n) return s;
+      }
+      s = this.hashNext[s]!;
+    }
+    return NONE;
   }
 
   // ---------------------------------------------------------------- quota internals
@@ -742,6 +956,7 @@ export class DataTree {
     return () => {
       const parentSlot = this.lookup(parentPath);
       this.restore(rec, parentSlot, nextPath === null ? NONE : this.lookup(nextPath));
+      this.touch(parentSlot);
       this.pzxid[parentSlot] = oldPzxid;
       if (ephOrder !== null) {
         const set = this.ephemeralSet(rec.owner);
@@ -805,6 +1020,7 @@ export class DataTree {
   }
 
   private replaceData(slot: number, data: Buffer | null): void {
+    this.touch(slot);
     const oldSlab = this.blobSlab[slot]!;
     const oldLen = this.entryLength(slot);
     this.dataSize += (data === null ? 0 : data.length) - Math.max(0, this.dataLen[slot]!);
@@ -815,7 +1031,7 @@ export class DataTree {
   }
 
   /** Allocates a slot, stores its bytes, links it under its parent and into the hash, registers its kind. Stat fields start at 0. */
-  private attach(path: string, parentSlot: number, data: Buffer | null, aclId: number, kind: Kind, owner: number, before: number): number {
+  private attach(path: string, parentSlot: number, data: Buffer | null, aclId: number, kind: Kind, owner: number, before: number, cseq: number): number {
     const slot = this.allocSlot();
     const n = this.encodeKey(path);
     this.hashInsert(slot, hashBytes(this.scratch, 0, n));
@@ -825,6 +1041,7 @@ export class DataTree {
     if (kind === Kind.Ephemeral || kind === Kind.TTL) this.owners.set(slot, owner);
     this.czxid[slot] = this.mzxid[slot] = this.pzxid[slot] = this.ctime[slot] = this.mtime[slot] = 0;
     this.version[slot] = this.cversion[slot] = this.aversion[slot] = this.numChildren[slot] = 0;
+    this.cseq[slot] = cseq;
     this.firstChild[slot] = this.lastChild[slot] = NONE;
     this.linkChild(parentSlot, slot, before);
     this.count++;
@@ -834,6 +1051,7 @@ export class DataTree {
   }
 
   private detach(slot: number): void {
+    this.touch(slot);
     const pathView = this.pathView(slot);
     this.unregisterKind(slot);
     this.dataSize -= utf16Length(pathView, 0, pathView.length) + Math.max(0, this.dataLen[slot]!);
@@ -875,6 +1093,7 @@ export class DataTree {
     if (this.freeHead !== NONE) {
       const s = this.freeHead;
       this.freeHead = this.nextSibling[s]!;
+      if (s < this.cowLimit) this.cowDone[s] = 1; // free when the snapshot began, or already written: not in it
       return s;
     }
     if (this.highWater === this.capacity) this.grow();
@@ -907,6 +1126,7 @@ export class DataTree {
     const k = new Uint8Array(n);
     k.set(this.kind);
     this.kind = k;
+    this.cseq = growI32(this.cseq, n);
     this.capacity = n;
   }
 

@@ -1,7 +1,10 @@
 // Differential scenarios through the unmodified ZooKeeper C client shell `cli_mt`
 // (Debian zookeeper-bin, /usr/lib/zookeeper/bin/cli_mt). cli_mt prints everything on STDERR
-// and runs requests asynchronously, so commands are written one at a time and the output is
-// collected until it has been quiet for a moment.
+// and runs requests asynchronously, so commands are written one at a time, each followed by a
+// marker request (`exists` on a missing node, which prints "Error -101 for <marker>"): replies
+// come back in order on the connection and cli_mt prints them from one completion thread, so
+// once the marker's line is out, everything the command produced (replies and the watch events
+// sent before them) is out too, however slow the machine is.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -48,10 +51,12 @@ async function climt(t: Target, cmds: string[]): Promise<Run> {
     await quiet(0, 10000, /Got a new session id/);
     const connect = clean(take());
     const commands: Run['commands'] = [];
-    for (const c of cmds) {
-      child.stdin.write(c + '\n');
-      await quiet(250, 4000);
-      commands.push({ cmd: c, out: clean(take()) });
+    for (const [i, c] of cmds.entries()) {
+      const marker = `/kraal_cli_mt_marker_${i}`;
+      const markerLine = new RegExp(`^Error -101 for ${marker}\\n?`, 'm');
+      child.stdin.write(`${c}\nexists ${marker}\n`);
+      await quiet(0, 15000, markerLine);
+      commands.push({ cmd: c, out: clean(take().replace(markerLine, '')) });
     }
     child.stdin.write('quit\n');
     await new Promise((r) => { child.once('close', r); setTimeout(r, 3000); });

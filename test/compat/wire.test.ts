@@ -3,73 +3,14 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, test } from 'node:test';
-import { normalize } from '../harness/normalize.js';
+import { normalize, sortRuns } from '../harness/normalize.js';
 import { fourLetterWord, type Target } from '../harness/servers.js';
+import { connectReq, create, labelledSession, OPEN_ACL, Raw, replyHeader, req, session, W, type Frame } from '../harness/raw.js';
 import { setupPair } from '../harness/targets.js';
 
 const pair = setupPair({ name: 'wire', portBase: 22400 });
 
-// ---- minimal jute writer ----
-class W {
-  private parts: Buffer[] = [];
-  int(v: number) { const b = Buffer.alloc(4); b.writeInt32BE(v); this.parts.push(b); return this; }
-  long(v: bigint) { const b = Buffer.alloc(8); b.writeBigInt64BE(v); this.parts.push(b); return this; }
-  bool(v: boolean) { this.parts.push(Buffer.from([v ? 1 : 0])); return this; }
-  buf(v: Buffer | null) { if (v === null) return this.int(-1); this.int(v.length); this.parts.push(v); return this; }
-  str(s: string) { return this.buf(Buffer.from(s, 'utf8')); }
-  raw(b: Buffer) { this.parts.push(b); return this; }
-  bytes() { return Buffer.concat(this.parts); }
-  frame() { const body = this.bytes(); const l = Buffer.alloc(4); l.writeInt32BE(body.length); return Buffer.concat([l, body]); }
-}
-
-type Frame = Buffer | 'closed' | 'timeout';
-
-class Raw {
-  private buf = Buffer.alloc(0);
-  private frames: Buffer[] = [];
-  private closed = false;
-  private waiters: (() => void)[] = [];
-  constructor(private sock: net.Socket) {
-    sock.on('data', (d) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      while (this.buf.length >= 4) {
-        const n = this.buf.readInt32BE(0);
-        if (this.buf.length < 4 + n) break;
-        this.frames.push(this.buf.subarray(4, 4 + n));
-        this.buf = this.buf.subarray(4 + n);
-      }
-      this.wake();
-    });
-    sock.on('close', () => { this.closed = true; this.wake(); });
-    sock.on('error', () => { this.closed = true; this.wake(); });
-  }
-  private wake() { const w = this.waiters; this.waiters = []; w.forEach((f) => f()); }
-  static open(t: Target): Promise<Raw> {
-    return new Promise((res, rej) => {
-      const s = net.connect({ host: t.host, port: t.port }, () => res(new Raw(s)));
-      s.once('error', rej);
-    });
-  }
-  write(b: Buffer) { this.sock.write(b); }
-  async next(timeoutMs = 3000): Promise<Frame> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.frames.length) return this.frames.shift()!;
-      if (this.closed) return 'closed';
-      const left = deadline - Date.now();
-      if (left <= 0) return 'timeout';
-      await new Promise<void>((r) => { const t = setTimeout(r, left); this.waiters.push(() => { clearTimeout(t); r(); }); });
-    }
-  }
-  get pending() { return this.buf.length; }
-  close() { this.sock.destroy(); }
-}
-
-function connectReq(timeout: number, readOnly: boolean | undefined, sessionId = 0n, passwd = Buffer.alloc(16)): Buffer {
-  const w = new W().int(0).long(0n).int(timeout).long(sessionId).buf(passwd);
-  if (readOnly !== undefined) w.bool(readOnly);
-  return w.frame();
-}
+// ---- raw client: see ../harness/raw.ts ----
 
 function parseConnectResp(f: Frame) {
   if (typeof f === 'string') return f;
@@ -77,27 +18,148 @@ function parseConnectResp(f: Frame) {
     length: f.length, protocolVersion: f.readInt32BE(0), timeOut: f.readInt32BE(4),
     sessionId: f.readBigInt64BE(8), passwdLen: f.readInt32BE(16),
     readOnly: f.length > 36 ? f[36] : 'absent',
-    // ZooKeeper: top byte of a session id = server id (1 for a standalone server)
-    sessionIdTopByte: Number(f.readBigUInt64BE(8) >> 56n),
+    // The top byte of the session id is deliberately NOT compared. ZooKeeper puts its server id
+    // there (1 for a standalone server, so its ids are >= 2^56); Kraal leaves it 0 so that every
+    // session id stays below 2^53 and is exact as a JS number. Clients treat session ids as
+    // opaque; what they rely on is that ids are non-zero and distinct, which the scenario checks
+    // ('session ids non-zero and distinct', and the normalizer's <session#n> labels).
   };
 }
 
-function replyHeader(f: Frame) {
-  if (typeof f === 'string') return f;
-  return { length: f.length, xid: f.readInt32BE(0), zxid: f.readBigInt64BE(4), err: f.readInt32BE(12) };
+// ---- four-letter words: helpers ----
+
+/** Maps session ids printed as 0x<hex> to labels; unknown ids become <other>, 0x0 stays. */
+function labeller(sessions: Record<string, { hex: string }>): (hex: string) => string {
+  const m = new Map(Object.entries(sessions).map(([label, s]) => [s.hex, label]));
+  return (h) => (h === '0x0' ? '0x0' : (m.get(h.toLowerCase()) ?? '<other>'));
 }
 
-async function session(t: Target): Promise<Raw> {
-  const r = await Raw.open(t);
-  r.write(connectReq(30000, false));
-  const f = await r.next();
-  assert.ok(Buffer.isBuffer(f), 'connect response');
-  return r;
+const lines = (s: string) => s.split('\n');
+
+/**
+ * srvr/stat body: keys in order; exact values for Mode, Node count, Connections, Outstanding;
+ * the others reduced to their shape (ZooKeeper prints the average latency as a Java double).
+ */
+function srvrLine(l: string): string {
+  const m = /^([^:]+): (.*)$/.exec(l);
+  if (!m) return l;
+  const [, k, v] = m as unknown as [string, string, string];
+  if (k === 'Zookeeper version') return `${k}: <version>`;
+  if (k === 'Latency min/avg/max') return `${k}: ${/^\d+\/\d+\.\d+\/\d+$/.test(v) ? '<long>/<double>/<long>' : v}`;
+  if (k === 'Zxid') return `${k}: ${/^0x[0-9a-f]+$/.test(v) ? '0x<hex>' : v}`;
+  if (['Mode', 'Node count', 'Connections', 'Outstanding'].includes(k)) return l;
+  return `${k}: ${/^\d+$/.test(v) ? '<long>' : v}`;
 }
 
-const req = (xid: number, type: number, body: (w: W) => W = (w) => w) => body(new W().int(xid).int(type)).frame();
-const OPEN_ACL = (w: W) => w.int(1).int(31).str('world').str('anyone');
-const create = (xid: number, path: string, data: Buffer | null, flags = 0) => req(xid, 1, (w) => OPEN_ACL(w.str(path).buf(data)).int(flags));
+/**
+ * One cons/stat connection line: address and values are dropped except queued, to, lop and
+ * sid (as a label). The interest-ops number in brackets is reduced to [N]: ZooKeeper shows 0
+ * for the connection the word itself arrived on (its selection key is cancelled) and 1 for the
+ * others, an artefact of its NIO loop that no client interprets.
+ */
+function connLine(l: string, label: (hex: string) => string): string {
+  const m = /^ \/(\S+):(\d+)\[(\d+)\]\((.*)\)$/.exec(l);
+  if (!m) return `UNPARSED ${l}`;
+  const fields = m[4]!.split(',').map((kv) => {
+    const i = kv.indexOf('=');
+    const k = kv.slice(0, i);
+    const v = kv.slice(i + 1);
+    if (k === 'sid') return `sid=${label(v)}`;
+    if (k === 'queued' || k === 'to' || k === 'lop') return kv;
+    if (['lcxid', 'lzxid'].includes(k)) return `${k}=${/^0x[0-9a-f]+$/.test(v) ? '0x<hex>' : v}`;
+    return `${k}=${/^\d+$/.test(v) ? '<long>' : v}`;
+  });
+  return ` /<ip:port>[N](${fields.join(',')})`;
+}
+
+/**
+ * dump: section headers and line shapes; session ids as labels. Expiry buckets depend on timing
+ * (and ZooKeeper keeps emptied buckets for a while), so their "N expire at <date>:" lines are
+ * only checked for format, set counts are blanked, and ids of sessions left over from earlier
+ * scenarios (still alive until their timeout) are dropped. Entries inside a section are sorted.
+ */
+function dumpLines(text: string, label: (hex: string) => string): { lines: string[]; expiryLinesWellFormed: boolean } {
+  let ok = true;
+  const out: string[] = [];
+  for (const l of lines(text)) {
+    if (/ expire at /.test(l)) {
+      ok &&= /^\d+ expire at (Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} \S+ \d{4}:$/.test(l);
+      continue;
+    }
+    let m: RegExpExecArray | null;
+    if ((m = /^(Session|Connections) Sets \(\d+\)\/\(\d+\):$/.exec(l))) out.push(`${m[1]} Sets (N)/(N):`);
+    else if ((m = /^\t(0x[0-9a-f]+)$/.exec(l))) { if (label(m[1]!) !== '<other>') out.push(`\t${label(m[1]!)}`); }
+    else if ((m = /^(0x[0-9a-f]+):$/.exec(l))) out.push(`${label(m[1]!)}:`);
+    else if ((m = /^\tip: \/[0-9.]+:\d+ sessionId: (0x[0-9a-f]+)$/.exec(l))) { if (label(m[1]!) !== '<other>') out.push(`\tip: /<ip:port> sessionId: ${label(m[1]!)}`); }
+    else out.push(l);
+  }
+  return { lines: sortRuns(out, /^\t/), expiryLinesWellFormed: ok };
+}
+
+/** wchc / wchp: blocks of a header line and tab-indented entries, as a sorted map (ZooKeeper iterates hash maps). */
+function watchBlocks(text: string, mapHeader: (h: string) => string, mapEntry: (e: string) => string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  let cur: string[] | undefined;
+  for (const l of lines(text)) {
+    if (l === '') continue;
+    if (l.startsWith('\t')) cur?.push(mapEntry(l.slice(1)));
+    else out[mapHeader(l)] = cur = [];
+  }
+  for (const k of Object.keys(out)) out[k]!.sort();
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/**
+ * envi: ZooKeeper prints its JVM's java.* properties; Kraal runs no JVM and cannot report them
+ * honestly, so it prints node.version in their place. This allow-list is the only accepted
+ * difference: both runs map these keys to <runtime> (and the scenario checks that each side
+ * printed exactly its own list).
+ */
+const ENVI_ZOOKEEPER_ONLY = ['java.version', 'java.vendor', 'java.home', 'java.class.path', 'java.library.path', 'java.io.tmpdir', 'java.compiler'];
+const ENVI_KRAAL_ONLY = ['node.version'];
+
+function enviKeys(text: string, kind: Target['kind']): { keys: string[]; runtimeKeysAsExpected: boolean } {
+  const keys = lines(text).filter((l) => l.includes('=')).map((l) => l.slice(0, l.indexOf('=')));
+  const runtime = keys.filter((k) => ENVI_ZOOKEEPER_ONLY.includes(k) || ENVI_KRAAL_ONLY.includes(k));
+  const expected = kind === 'zookeeper' ? ENVI_ZOOKEEPER_ONLY : ENVI_KRAAL_ONLY;
+  const mapped = keys.map((k) => (runtime.includes(k) ? '<runtime>' : k)).filter((k, i, a) => k !== '<runtime>' || a[i - 1] !== '<runtime>');
+  return { keys: [lines(text)[0]!, ...mapped], runtimeKeysAsExpected: JSON.stringify(runtime) === JSON.stringify(expected) };
+}
+
+/** conf: keys in order and their values, except ports, directories and sizes (reduced to their shape). */
+function confLines(text: string, t: Target): string[] {
+  return lines(text).filter(Boolean).map((l) => {
+    const i = l.indexOf('=');
+    const k = l.slice(0, i);
+    const v = l.slice(i + 1);
+    if (k === 'clientPort') return `${k}=${v === String(t.port) ? '<port>' : v}`;
+    // ZooKeeper keeps its files in <dataDir>/version-2 and prints that; Kraal keeps them in <dataDir>.
+    if (k === 'dataDir' || k === 'dataLogDir') return `${k}=${v.replace(/\/version-2$/, '') === t.dataDir ? '<dataDir>' : v}`;
+    if (k.endsWith('Size')) return `${k}=${/^\d+$/.test(v) ? '<long>' : v}`;
+    return l;
+  });
+}
+
+/** stmk with its 8-byte mask; `partial` sends only part of the mask (ZooKeeper then prints nothing). */
+function setTraceMask(t: Target, mask: bigint, partial = false): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const b = Buffer.alloc(12);
+    b.write('stmk', 'latin1');
+    b.writeBigInt64BE(mask, 4);
+    const chunks: Buffer[] = [];
+    const sock = net.connect({ host: t.host, port: t.port }, () => sock.write(partial ? b.subarray(0, 6) : b));
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error('stmk timed out')); }, 5000);
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+    sock.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('utf8')); });
+  });
+}
+
+/** mntr as [key, value] pairs. */
+async function mntr(t: Target): Promise<[string, string][]> {
+  const text = await fourLetterWord(t.host, t.port, 'mntr');
+  return lines(text).filter(Boolean).map((l) => [l.slice(0, l.indexOf('\t')), l.slice(l.indexOf('\t') + 1)] as [string, string]);
+}
 
 describe('wire', { concurrency: false }, () => {
   test('ConnectResponse sizes and timeout clamping', { timeout: 60000 }, async () => {
@@ -115,6 +177,8 @@ describe('wire', { concurrency: false }, () => {
       a.write(connectReq(30000, false));
       const first = await a.next();
       const sid = Buffer.isBuffer(first) ? first.readBigInt64BE(8) : 0n;
+      const ids = [...Object.values(out).map((x) => (x as { sessionId?: bigint }).sessionId), sid];
+      out['session ids non-zero and distinct'] = ids.every((x) => typeof x === 'bigint' && x !== 0n) && new Set(ids.map(String)).size === ids.length;
       const passwd = Buffer.isBuffer(first) ? Buffer.from(first.subarray(20, 36)) : Buffer.alloc(16);
       const bad = await Raw.open(t);
       bad.write(connectReq(30000, false, sid, Buffer.alloc(16, 7)));
@@ -238,37 +302,121 @@ describe('wire', { concurrency: false }, () => {
     });
   });
 
-  test('four-letter words: key sets and layout', { timeout: 60000 }, async () => {
+  test('four-letter words: layouts', { timeout: 60000 }, async () => {
     await pair.compare('4lw', async (t) => {
-      const keys = (s: string, sep: RegExp) => s.split('\n').filter((l) => l.trim()).map((l) => l.split(sep)[0]!.trim());
+      const w = (word: string) => fourLetterWord(t.host, t.port, word);
       const out: Record<string, unknown> = {};
-      out.ruok = await fourLetterWord(t.host, t.port, 'ruok');
-      out.isro = await fourLetterWord(t.host, t.port, 'isro');
-      const hold = await session(t); // one client connection, to shape cons/stat
-      out.srvr = keys(await fourLetterWord(t.host, t.port, 'srvr'), /:/);
-      const stat = await fourLetterWord(t.host, t.port, 'stat');
-      out.stat = stat.split('\n').map((l) => (/^ \//.test(l) ? ' /<client>' : l.split(':')[0]));
-      out.mntr = keys(await fourLetterWord(t.host, t.port, 'mntr'), /\t/).sort();
-      out.mntrFormat = (await fourLetterWord(t.host, t.port, 'mntr')).split('\n').filter(Boolean).every((l) => /^zk_[a-z0-9_]+\t\S/.test(l));
-      out.conf = keys(await fourLetterWord(t.host, t.port, 'conf'), /=/);
-      out.envi = keys(await fourLetterWord(t.host, t.port, 'envi'), /=/);
-      out.wchs = (await fourLetterWord(t.host, t.port, 'wchs')).replace(/\d+/g, 'N');
-      out.cons = (await fourLetterWord(t.host, t.port, 'cons')).split('\n').filter((l) => l.trim())
-        .map((l) => l.replace(/\/[0-9.:]+/, '/<ip:port>').replace(/=[^,)]*/g, '=').replace(/\[\d+\]/, '[N]'));
-      (out.cons as string[]).sort();
-      out.dirs = keys(await fourLetterWord(t.host, t.port, 'dirs'), /:/);
-      out.crst = await fourLetterWord(t.host, t.port, 'crst');
-      out.srst = await fourLetterWord(t.host, t.port, 'srst');
-      out.gtmk = await fourLetterWord(t.host, t.port, 'gtmk');
-      out.wchc = (await fourLetterWord(t.host, t.port, 'wchc')).replace(/0x[0-9a-f]+/g, '<sid>');
-      out.wchp = await fourLetterWord(t.host, t.port, 'wchp');
-      out.unknown = await fourLetterWord(t.host, t.port, 'abcd').catch((e) => `error ${(e as Error).message}`);
-      hold.close();
+      out.ruok = await w('ruok');
+      out.isro = await w('isro');
+      const hold = await labelledSession(t); // one client connection, to shape cons/stat/dump
+      const label = labeller({ H: hold });
+      out.srvr = lines(await w('srvr')).map(srvrLine);
+      out.stat = sortRuns(lines(await w('stat')).map((l) => (l.startsWith(' /') ? connLine(l, label) : srvrLine(l))), /^ \//);
+      out.cons = sortRuns(lines(await w('cons')).map((l) => (l.startsWith(' /') ? connLine(l, label) : l)), /^ \//);
+      out.conf = confLines(await w('conf'), t);
+      out.envi = enviKeys(await w('envi'), t.kind);
+      out.dirs = lines(await w('dirs')).map((l) => l.replace(/: \d+$/, ': <long>'));
+      out.dump = dumpLines(await w('dump'), label);
+      out.wchs = await w('wchs');
+      out.wchc = await w('wchc');
+      out.wchp = await w('wchp');
+      out.gtmk = await w('gtmk');
+      out.hash = await w('hash');
+      out.crst = await w('crst');
+      out.srst = await w('srst');
+      out.srvrAfterSrst = lines(await w('srvr')).filter((l) => /^(Latency|Received|Sent)/.test(l)).map((l) => l.replace(/\d+$/, (n) => (Number(n) <= 2 ? 'small' : n)));
+      out.unknown = await w('abcd').catch((e) => `error ${(e as Error).message}`);
+      hold.r.close();
       return out;
     }, (o: any) => {
       assert.equal(o.ruok, 'imok');
       assert.equal(o.isro, 'rw');
-      assert.ok(o.mntr.includes('zk_znode_count'));
+      assert.equal(o.gtmk, '306');
+      assert.equal(o.wchc, '\n');
+      assert.equal(o.envi.runtimeKeysAsExpected, true);
+      assert.ok(o.cons.some((l: string) => l.includes('sid=H,lop=')), 'the held session is listed by cons');
+    });
+  });
+
+  test('four-letter words: watches (3.8 data table), cons, dump and mntr values with sessions', { timeout: 60000 }, async () => {
+    await pair.compare('4lw-sessions', async (t) => {
+      const w = (word: string) => fourLetterWord(t.host, t.port, word);
+      const out: Record<string, unknown> = {};
+      const A = await labelledSession(t);
+      const B = await labelledSession(t);
+      const C = await labelledSession(t);
+      const label = labeller({ A, B, C });
+      const call = async (s: Raw, frame: Buffer) => { s.write(frame); return replyHeader(await s.next()); };
+      out.ops = normalize([
+        await call(A.r, create(1, '/wire_4lw', Buffer.from('x'))),
+        await call(A.r, create(2, '/wire_4lw/e', Buffer.from('eph'), 1)),
+        await call(A.r, req(3, 4, (x) => x.str('/wire_4lw').bool(true))), // data watch
+        await call(A.r, req(4, 3, (x) => x.str('/wire_4lw_missing').bool(true))), // exist watch on a missing node
+        await call(A.r, req(5, 8, (x) => x.str('/wire_4lw').bool(true))), // child watch (not in the data table)
+        await call(B.r, req(1, 106, (x) => x.str('/wire_4lw').int(0))), // persistent
+        await call(B.r, req(2, 106, (x) => x.str('/wire_4lw/e').int(1))), // persistent recursive
+        await call(B.r, req(3, 8, (x) => x.str('/').bool(true))),
+        await call(C.r, req(1, 8, (x) => x.str('/wire_4lw').bool(true))), // C holds only a child watch
+      ]);
+      out.wchs = await w('wchs');
+      out.wchc = watchBlocks(await w('wchc'), label, (p) => p);
+      out.wchp = watchBlocks(await w('wchp'), (p) => p, label);
+      out.cons = sortRuns(lines(await w('cons')).map((l) => (l.startsWith(' /') ? connLine(l, label) : l)), /^ \//);
+      out.stat = sortRuns(lines(await w('stat')).map((l) => (l.startsWith(' /') ? connLine(l, label) : srvrLine(l))), /^ \//);
+      out.dump = dumpLines(await w('dump'), label);
+      const m = new Map(await mntr(t));
+      // values that follow from the data tree and the live connections, identical on both sides
+      out.mntr = Object.fromEntries(['zk_server_state', 'zk_znode_count', 'zk_ephemerals_count', 'zk_watch_count',
+        'zk_num_alive_connections', 'zk_outstanding_requests', 'zk_approximate_data_size', 'zk_local_sessions'].map((k) => [k, m.get(k)]));
+      for (const s of [A, B, C]) s.r.close();
+      return out;
+    }, (o: any) => {
+      assert.equal(o.wchs, '2 connections watching 3 paths\nTotal watches:4\n', 'child watches are not in the 3.8 data table');
+      assert.deepEqual(o.wchc, { A: ['/wire_4lw', '/wire_4lw_missing'], B: ['/wire_4lw', '/wire_4lw/e'] });
+      assert.equal(o.mntr.zk_watch_count, '9', 'data table 4 + child table 5: persistent and recursive watches are in both');
+      assert.equal(o.dump.expiryLinesWellFormed, true);
+    });
+  });
+
+  test('four-letter words: mntr key set (3.8.0 standalone) and format', { timeout: 60000 }, async () => {
+    await pair.compare('mntr', async (t) => {
+      const entries = await mntr(t);
+      const keys = entries.map(([k]) => k);
+      const perNamespace = (k: string) => /_per_namespace$/.test(k);
+      return {
+        // the exact key set, including the per-namespace keys of the namespaces the earlier
+        // scenarios of this file read or wrote (wire_e, wire_w, wire_4lw)
+        keys: [...keys].sort(),
+        perNamespaceKeys: keys.filter(perNamespace).sort(),
+        // and the order of the fixed keys
+        fixedKeyOrder: keys.filter((k) => !perNamespace(k)),
+        lineFormat: entries.every(([k, v]) => /^zk_[a-z0-9_]+$/.test(k) && v.length > 0),
+        numeric: entries.filter(([k]) => k !== 'zk_version' && k !== 'zk_server_state').every(([, v]) => /^-?\d+(\.\d+)?$/.test(v)),
+        javaDoubles: entries.filter(([k]) => /^zk_avg_/.test(k) || k === 'zk_connection_drop_probability').every(([, v]) => /^-?\d+\.\d+$/.test(v)),
+        version: /^\d+\.\d+\.\d+-\S+, built on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/.test(entries[0]?.[1] ?? ''),
+      };
+    }, (o: any) => {
+      assert.ok(o.keys.includes('zk_znode_count'));
+      assert.ok(o.perNamespaceKeys.includes('zk_sum_wire_w_write_per_namespace'));
+    });
+  });
+
+  test('four-letter words: stmk/gtmk keep a trace mask per server', { timeout: 60000 }, async () => {
+    await pair.compare('tracemask', async (t) => {
+      const gtmk = () => fourLetterWord(t.host, t.port, 'gtmk');
+      const out: unknown[] = [];
+      out.push(['gtmk', await gtmk()]);
+      out.push(['stmk 16', await setTraceMask(t, 16n)]);
+      out.push(['gtmk', await gtmk()]);
+      out.push(['stmk partial mask', await setTraceMask(t, 99n, true)]);
+      out.push(['gtmk', await gtmk()]);
+      out.push(['stmk -1', await setTraceMask(t, -1n)]);
+      out.push(['gtmk', await gtmk()]);
+      out.push(['stmk 306', await setTraceMask(t, 306n)]);
+      out.push(['gtmk', await gtmk()]);
+      return out;
+    }, (o: any) => {
+      assert.deepEqual(o[2], ['gtmk', '16']);
     });
   });
 });

@@ -25,6 +25,8 @@ export interface Target {
   kind: TargetKind;
   /** dataDir of the server (for dirs/conf checks) */
   dataDir: string;
+  /** AdminServer HTTP port, when the server was started with one */
+  adminPort?: number;
   stop(): Promise<void>;
 }
 
@@ -86,6 +88,25 @@ export async function waitForRuok(host: string, port: number, timeoutMs = 60000,
   throw new Error(`timeout waiting for ruok on ${host}:${port} (last: ${last})`);
 }
 
+/** Poll an HTTP URL until it answers 200. */
+export async function waitForHttp(url: string, timeoutMs = 30000, isAlive?: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (isAlive && !isAlive()) throw new Error(`server died while waiting for ${url}`);
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      if (r.status === 200) return;
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = String(e);
+    }
+    await sleep(150);
+  }
+  throw new Error(`timeout waiting for ${url} (last: ${last})`);
+}
+
 function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -101,6 +122,8 @@ export interface ZkOptions {
   sysProps?: Record<string, string | number | boolean>;
   /** first port to try (default 22100) */
   portBase?: number;
+  /** start the AdminServer (Jetty) on 127.0.0.1, on the first free port at or above this */
+  adminPortBase?: number;
   heap?: string;
 }
 
@@ -124,8 +147,13 @@ export async function startZooKeeper(opts: ZkOptions = {}): Promise<Target> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kraal-compat-zk-'));
   const dataDir = path.join(dir, 'data');
   const port = await freePort(opts.portBase ?? 22100);
+  const adminPort = opts.adminPortBase === undefined ? undefined : await freePort(opts.adminPortBase);
+  if (adminPort === port) throw new Error(`adminPortBase ${opts.adminPortBase} overlaps the client port range`);
+  const admin: Record<string, string | number | boolean> = adminPort === undefined ? {} : {
+    'admin.enableServer': true, 'admin.serverAddress': '127.0.0.1', 'admin.serverPort': adminPort,
+  };
   const cfg: Record<string, string | number | boolean> = {
-    ...DEFAULT_ZK_CFG, ...(opts.cfg ?? {}), dataDir, clientPort: port, clientPortAddress: '127.0.0.1',
+    ...DEFAULT_ZK_CFG, ...(opts.cfg ?? {}), ...admin, dataDir, clientPort: port, clientPortAddress: '127.0.0.1',
   };
   writeFileSync(path.join(dir, 'zoo.cfg'), Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   writeFileSync(path.join(dir, 'log4j.properties'), [
@@ -137,7 +165,7 @@ export async function startZooKeeper(opts: ZkOptions = {}): Promise<Target> {
     '',
   ].join('\n'));
   const sys: Record<string, string | number | boolean> = {
-    'zookeeper.admin.enableServer': false,
+    'zookeeper.admin.enableServer': adminPort !== undefined,
     'zookeeper.jmx.log4j.disable': true,
     'zookeeper.log.dir': dir,
     'log4j.configuration': 'file:' + path.join(dir, 'log4j.properties'),
@@ -169,12 +197,22 @@ export async function startZooKeeper(opts: ZkOptions = {}): Promise<Target> {
     await stop();
     throw new Error(`ZooKeeper failed to start on port ${port}: ${(e as Error).message}\n${out}\n${log}`);
   }
-  return { host: '127.0.0.1', port, kind: 'zookeeper', dataDir, stop };
+  if (adminPort !== undefined) {
+    try {
+      await waitForHttp(`http://127.0.0.1:${adminPort}/commands/ruok`, 30000, alive);
+    } catch (e) {
+      await stop();
+      throw new Error(`ZooKeeper's AdminServer did not answer on port ${adminPort}: ${(e as Error).message}`);
+    }
+  }
+  return { host: '127.0.0.1', port, kind: 'zookeeper', dataDir, adminPort, stop };
 }
 
 export interface KraalOptions {
   /** ServerConfig keys (see src/server/config.ts); clientPort defaults to 0 (ephemeral) */
   config?: Record<string, unknown>;
+  /** start the AdminServer on 127.0.0.1, on the first free port at or above this */
+  adminPortBase?: number;
 }
 
 export const KRAAL_ENTRY = path.join(REPO_ROOT, 'dist', 'src', 'index.js');
@@ -194,19 +232,22 @@ export async function startKraal(opts: KraalOptions = {}): Promise<Target> {
       'The compat suite compares every scenario against Kraal and must fail without it.');
   }
   const mod = await import(pathToFileURL(KRAAL_ENTRY).href) as Record<string, unknown>;
-  const startServer = mod.startServer as undefined | ((c: Record<string, unknown>) => Promise<{ host?: string; port: number; close(): Promise<void> }>);
+  const startServer = mod.startServer as undefined | ((c: Record<string, unknown>) => Promise<{ host?: string; port: number; adminPort?: number; close(): Promise<void> }>);
   if (typeof startServer !== 'function') {
     throw new Error(`${KRAAL_ENTRY} does not export startServer(config)`);
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kraal-compat-kraal-'));
   const dataDir = path.join(dir, 'data');
+  const admin = opts.adminPortBase === undefined ? {} : {
+    adminEnableServer: true, adminServerAddress: '127.0.0.1', adminServerPort: await freePort(opts.adminPortBase),
+  };
   const s = await startServer({
-    ...DEFAULT_KRAAL_CONFIG, ...(opts.config ?? {}), clientPort: 0, clientPortAddress: '127.0.0.1', dataDir,
+    ...DEFAULT_KRAAL_CONFIG, ...(opts.config ?? {}), ...admin, clientPort: 0, clientPortAddress: '127.0.0.1', dataDir,
   });
   const host = s.host && s.host !== '0.0.0.0' && s.host !== '::' ? s.host : '127.0.0.1';
   await waitForRuok(host, s.port, 15000);
   return {
-    host, port: s.port, kind: 'kraal', dataDir,
+    host, port: s.port, kind: 'kraal', dataDir, adminPort: s.adminPort,
     stop: async () => {
       await s.close();
       if (!process.env.KRAAL_COMPAT_KEEP) rmSync(dir, { recursive: true, force: true });
