@@ -174,7 +174,7 @@ done
 [ -f "$KMAIN" ] || { echo "no Kraal build at $KMAIN" >&2; exit 1; }
 GIT_REV=$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY=$(cd "$REPO" && git status --porcelain -- src 2>/dev/null | wc -l)
-emit "{\"tool\":\"compare\",\"kind\":\"run-start\",\"quick\":$([ $QUICK = yes ] && echo true || echo false),\"repeat\":$REPEAT,\"warmup_s\":$WARMUP,\"duration_s\":$DUR,\"prewarm_s\":$PREWARM,\"znodes\":$ZNODES,\"only\":\"$ONLY\",\"git\":\"$GIT_REV\",\"dirty_src_files\":$GIT_DIRTY,\"node\":\"$(node -v)\",\"java\":\"$(java -version 2>&1 | head -1 | tr -d '"')\",\"cpus\":$(nproc),\"mem_kb\":$(awk '/MemTotal/{print $2}' /proc/meminfo),\"kernel\":\"$(uname -r)\",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"at\":\"$(date -Is)\"}"
+emit "{\"tool\":\"compare\",\"kind\":\"run-start\",\"command\":\"$CMDLINE\",\"quick\":$([ $QUICK = yes ] && echo true || echo false),\"repeat\":$REPEAT,\"warmup_s\":$WARMUP,\"duration_s\":$DUR,\"prewarm_s\":$PREWARM,\"znodes\":$ZNODES,\"only\":\"$ONLY\",\"git\":\"$GIT_REV\",\"dirty_src_files\":$GIT_DIRTY,\"node\":\"$(node -v)\",\"java\":\"$(java -version 2>&1 | head -1 | tr -d '"')\",\"cpus\":$(nproc),\"mem_kb\":$(awk '/MemTotal/{print $2}' /proc/meminfo),\"kernel\":\"$(uname -r)\",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"at\":\"$(date -Is)\"}"
 
 log "physlimits"
 phys=$(node "$BENCH_DIR/physlimits.mjs" --json | tail -1); echo "$phys" >> "$OUT"; echo "$phys" >&2

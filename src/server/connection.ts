@@ -51,6 +51,33 @@ export function newConnectionStats(): ConnectionStats {
 /** Once this many replies are owed on one connection we stop reading from it (TCP back-pressure). */
 const MAX_QUEUED = 1000;
 
+// Outgoing bytes: every frame sent in one event-loop turn is copied into one buffer per
+// connection and written with a single socket.write (no per-frame Buffer, no cork/writev
+// bookkeeping per frame). A buffer whose write completed synchronously (the usual case: the
+// kernel took it all) is free again at once and goes back to a small shared pool.
+const OUT_CHUNK = 16 * 1024;
+/** Buffers larger than this are not pooled (a huge reply should not pin memory). */
+const OUT_KEEP_MAX = 256 * 1024;
+const outPool: Buffer[] = [];
+const OUT_POOL_MAX = 64;
+
+function takeOut(min: number): Buffer {
+  if (min <= OUT_CHUNK) {
+    const b = outPool.pop();
+    if (b !== undefined) return b;
+    return Buffer.allocUnsafeSlow(OUT_CHUNK);
+  }
+  return Buffer.allocUnsafeSlow(min);
+}
+
+function giveOut(b: Buffer): void {
+  if (b.length <= OUT_KEEP_MAX && outPool.length < OUT_POOL_MAX) outPool.push(b);
+}
+
+function flushTick(c: Connection): void {
+  c.flushOut();
+}
+
 export class Connection {
   state: 'new' | 'connecting' | 'connected' | 'closed' = 'new';
   sessionId = 0;
@@ -70,7 +97,9 @@ export class Connection {
   private readonly frames: FrameReader;
   private slots: Slot[] = [];
   private head = 0;
-  private out: Buffer[] = [];
+  /** Bytes waiting to be written at the end of this event-loop turn: outBuf[0, outLen). */
+  private outBuf: Buffer | null = null;
+  private outLen = 0;
   private outScheduled = false;
   private paused = false;
 
@@ -113,7 +142,26 @@ export class Connection {
   }
 
   fill(slot: Slot, frame: Buffer, closeAfter = false): void {
-    slot.frame = frame;
+    this.fillBytes(slot, frame, 0, frame.length, closeAfter);
+  }
+
+  /**
+   * Fills a slot with the frame src[start, end). If the slot is at the head of the FIFO the bytes
+   * go straight to the socket buffer, else they are copied and wait for the replies ahead of them.
+   * `src` may be reused by the caller afterwards.
+   */
+  fillBytes(slot: Slot, src: Buffer, start: number, end: number, closeAfter = false): void {
+    if (this.head < this.slots.length && this.slots[this.head] === slot && this.state !== 'closed') {
+      this.head++;
+      this.sendBytes(src, start, end);
+      if (closeAfter) {
+        this.closeAfterFlush();
+        return;
+      }
+      this.pump();
+      return;
+    }
+    slot.frame = Buffer.from(src.subarray(start, end));
     slot.closeAfter = closeAfter;
     this.pump();
   }
@@ -136,7 +184,12 @@ export class Connection {
         break;
       }
     }
-    if (this.head > 1024 && this.head * 2 > this.slots.length) {
+    if (this.head === this.slots.length) {
+      if (this.head > 0) {
+        this.slots.length = 0;
+        this.head = 0;
+      }
+    } else if (this.head > 1024 && this.head * 2 > this.slots.length) {
       this.slots = this.slots.slice(this.head);
       this.head = 0;
     }
@@ -154,32 +207,53 @@ export class Connection {
     }
   }
 
-  /** Queues a frame for the socket; frames sent in one event-loop turn go out in one writev. */
+  /** Queues a frame for the socket; frames sent in one event-loop turn go out in one write. */
   send(frame: Buffer): void {
+    this.sendBytes(frame, 0, frame.length);
+  }
+
+  /** Queues the frame src[start, end) (copied: src may be reused by the caller). */
+  sendBytes(src: Buffer, start: number, end: number): void {
     if (this.state === 'closed') return;
     this.stats.packetsSent++;
-    this.out.push(frame);
+    const n = end - start;
+    let b = this.outBuf;
+    if (b === null) {
+      b = this.outBuf = takeOut(n);
+      this.outLen = 0;
+    } else if (this.outLen + n > b.length) {
+      let size = b.length * 2;
+      while (size < this.outLen + n) size *= 2;
+      const nb = Buffer.allocUnsafeSlow(size);
+      b.copy(nb, 0, 0, this.outLen);
+      b = this.outBuf = nb;
+    }
+    src.copy(b, this.outLen, start, end);
+    this.outLen += n;
     if (!this.outScheduled) {
       this.outScheduled = true;
-      process.nextTick(() => this.flushOut());
+      process.nextTick(flushTick, this);
     }
   }
 
-  private flushOut(): void {
+  /** Writes what send() queued (normally called at the end of the event-loop turn). */
+  flushOut(): void {
     this.outScheduled = false;
-    if (this.state === 'closed' || this.out.length === 0) {
-      this.out = [];
+    const b = this.outBuf;
+    const n = this.outLen;
+    if (b === null || n === 0) return;
+    this.outBuf = null;
+    this.outLen = 0;
+    if (this.state === 'closed') {
+      giveOut(b);
       return;
     }
-    const frames = this.out;
-    this.out = [];
-    if (frames.length === 1) {
-      this.socket.write(frames[0]!);
-      return;
-    }
-    this.socket.cork();
-    for (const f of frames) this.socket.write(f);
-    this.socket.uncork();
+    const s = this.socket;
+    const before = s.writableLength;
+    s.write(b.subarray(0, n));
+    // Nothing was queued before and nothing is now: the kernel took the bytes synchronously,
+    // so the buffer is free again. Otherwise the stream still holds it until written.
+    if (before === 0 && s.writableLength === 0) giveOut(b);
   }
 
   private closeAfterFlush(): void {
@@ -194,7 +268,9 @@ export class Connection {
     if (this.state === 'closed') return;
     if (!now) this.flushOut();
     this.state = 'closed';
-    this.out = [];
+    if (this.outBuf !== null) giveOut(this.outBuf);
+    this.outBuf = null;
+    this.outLen = 0;
     if (now) this.socket.destroy();
     else this.socket.end();
   }

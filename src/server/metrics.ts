@@ -1,7 +1,7 @@
 // Prometheus metrics for one server instance (its own registry, so several
 // in-process servers — tests, embedded use — never share counters).
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 export interface GaugeSources {
   znodes(): number;
@@ -14,13 +14,125 @@ export interface GaugeSources {
   lastZxid(): number;
 }
 
+const OP_OFFSET = 128;
+const MAX_OP_SLOTS = 512;
+
 const LATENCY_BUCKETS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/**
+ * One series of a FastHistogram: a plain count per bucket, updated with no allocation and
+ * no label hashing (prom-client's Histogram.observe costs ~1 µs per call, which is several
+ * per cent of a request on the hot path). Bucket i counts values <= bounds[i] (and > bounds[i-1]);
+ * the last slot counts values above every bound (only in +Inf).
+ */
+export class HistogramSeries {
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+
+  constructor(
+    private readonly bounds: readonly number[],
+    readonly labelValue: string | undefined,
+  ) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(v: number): void {
+    const b = this.bounds;
+    const n = b.length;
+    let i = 0;
+    while (i < n && v > b[i]!) i++;
+    this.counts[i]!++;
+    this.sum += v;
+    this.count++;
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.sum = 0;
+    this.count = 0;
+  }
+}
+
+interface MetricValue {
+  value: number;
+  metricName: string;
+  exemplar?: null;
+  labels: Record<string, string | number>;
+}
+
+/**
+ * A Prometheus histogram with at most one label, kept as plain counters and turned into
+ * prom-client's exported form only when the registry is scraped. The exposition text is the
+ * same as prom-client's Histogram (same series names, `le` labels, cumulative buckets, +Inf, _sum, _count).
+ */
+export class FastHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, HistogramSeries>();
+  private unlabelled: HistogramSeries | undefined;
+  /** prom-client shows an unlabelled histogram's zero buckets until the first reset. */
+  private showEmpty = true;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+    private readonly labelName: string | undefined,
+    registry: Registry,
+  ) {
+    if (labelName === undefined) this.unlabelled = this.labels('');
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  /** The series for one label value (create it once and keep it: lookups are by string). */
+  labels(value: string): HistogramSeries {
+    let s = this.series.get(value);
+    if (s === undefined) {
+      s = new HistogramSeries(this.bounds, value);
+      this.series.set(value, s);
+    }
+    return s;
+  }
+
+  /** Observes into the unlabelled series. */
+  observe(v: number): void {
+    this.unlabelled!.observe(v);
+  }
+
+  reset(): void {
+    for (const s of this.series.values()) s.reset();
+    this.showEmpty = false;
+  }
+
+  get(): Promise<{ name: string; help: string; type: string; values: MetricValue[]; aggregator: string }> {
+    const values: MetricValue[] = [];
+    const bucket = `${this.name}_bucket`;
+    const ln = this.labelName;
+    for (const s of this.series.values()) {
+      // prom-client shows a labelled series only once observed, an unlabelled one until reset
+      if (s.count === 0 && (ln !== undefined || !this.showEmpty)) continue;
+      const lv = s.labelValue!;
+      const with_ = (le: number | string): Record<string, string | number> => (ln === undefined ? { le } : { le, [ln]: lv });
+      const plain = (): Record<string, string | number> => (ln === undefined ? {} : { [ln]: lv });
+      let acc = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        acc += s.counts[i]!;
+        values.push({ value: acc, metricName: bucket, exemplar: null, labels: with_(this.bounds[i]!) });
+      }
+      values.push({ value: s.count, metricName: bucket, exemplar: null, labels: with_('+Inf') });
+      values.push({ value: s.sum, metricName: `${this.name}_sum`, labels: plain() });
+      values.push({ value: s.count, metricName: `${this.name}_count`, labels: plain() });
+    }
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator });
+  }
+}
 
 export class ServerMetrics {
   readonly registry = new Registry();
-  readonly requestLatency: Histogram<'op'>;
-  readonly fsyncTime: Histogram;
-  readonly fsyncBatch: Histogram;
+  readonly requestLatency: FastHistogram;
+  readonly fsyncTime: FastHistogram;
+  readonly fsyncBatch: FastHistogram;
   readonly snapshotTime: Histogram;
   readonly badFrames: Counter<'reason'>;
   readonly rejectedConnections: Counter<'reason'>;
@@ -28,30 +140,33 @@ export class ServerMetrics {
   readonly packetsSent: Counter;
   readonly sessionsExpired: Counter;
   readonly authFailures: Counter;
-  private readonly latencyByOp = new Map<string, { observe(v: number): void }>();
+  /** Latency series by opcode (opcodes are small integers, offset so that negative ones fit). */
+  private readonly latencyByOp: (HistogramSeries | undefined)[] = [];
 
   constructor(src: GaugeSources, withProcessMetrics = true) {
     const r = this.registry;
     if (withProcessMetrics) collectDefaultMetrics({ register: r, prefix: 'kraal_' });
-    this.requestLatency = new Histogram({
-      name: 'kraal_request_latency_seconds',
-      help: 'Time from a request frame being read to its reply being queued, by operation',
-      labelNames: ['op'],
-      buckets: LATENCY_BUCKETS_S,
-      registers: [r],
-    });
-    this.fsyncTime = new Histogram({
-      name: 'kraal_fsync_seconds',
-      help: 'Write + fdatasync time of one group-commit batch of the transaction log',
-      buckets: LATENCY_BUCKETS_S,
-      registers: [r],
-    });
-    this.fsyncBatch = new Histogram({
-      name: 'kraal_fsync_batch_size',
-      help: 'Commands made durable by one fdatasync (group commit)',
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
-      registers: [r],
-    });
+    this.requestLatency = new FastHistogram(
+      'kraal_request_latency_seconds',
+      'Time from a request frame being read to its reply being queued, by operation',
+      LATENCY_BUCKETS_S,
+      'op',
+      r,
+    );
+    this.fsyncTime = new FastHistogram(
+      'kraal_fsync_seconds',
+      'Write + fdatasync time of one group-commit batch of the transaction log',
+      LATENCY_BUCKETS_S,
+      undefined,
+      r,
+    );
+    this.fsyncBatch = new FastHistogram(
+      'kraal_fsync_batch_size',
+      'Commands made durable by one fdatasync (group commit)',
+      [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      undefined,
+      r,
+    );
     this.snapshotTime = new Histogram({
       name: 'kraal_snapshot_seconds',
       help: 'Time to serialise and durably write one snapshot',
@@ -93,11 +208,13 @@ export class ServerMetrics {
     gauge('kraal_last_zxid', 'Zxid of the last applied transaction', () => src.lastZxid());
   }
 
-  observeLatency(op: string, seconds: number): void {
-    let h = this.latencyByOp.get(op);
+  /** `op` is the opcode, `name` its label value (looked up only the first time an opcode is seen). */
+  observeLatency(op: number, name: string, seconds: number): void {
+    const k = op + OP_OFFSET;
+    let h = k >= 0 && k < MAX_OP_SLOTS ? this.latencyByOp[k] : undefined;
     if (h === undefined) {
-      h = this.requestLatency.labels(op);
-      this.latencyByOp.set(op, h);
+      h = this.requestLatency.labels(name);
+      if (k >= 0 && k < MAX_OP_SLOTS) this.latencyByOp[k] = h;
     }
     h.observe(seconds);
   }

@@ -12,6 +12,7 @@
 
 import { Command } from '../zk/command.js';
 import { Writer } from '../jute/codec.js';
+import { Id } from '../jute/records.js';
 import type { ZkDatabase } from '../zk/database.js';
 import type { ApplyResult, Identity } from '../zk/types.js';
 import type { WriteAheadLog } from '../storage/wal.js';
@@ -37,8 +38,9 @@ export class CommitPipeline {
   private flushing = false;
   private scheduled = false;
   private lastProposedZxid: number;
-  private readonly writer = new Writer(1024);
   private stopped = false;
+  /** Reused argument of encodeCommandInto (appendWith calls it synchronously). */
+  private readonly encodeCtx: { cmd: Command | undefined; ids: Buffer } = { cmd: undefined, ids: NO_IDENTITIES };
   /** Commands proposed but not yet applied. */
   outstanding = 0;
 
@@ -79,13 +81,19 @@ export class CommitPipeline {
       identities: identities as Identity[],
       body,
     };
-    this.writer.reset();
-    Command.encode(this.writer, cmd);
-    const payload = this.writer.toBuffer();
-    this.wal.append({ index: cmd.zxid, term: this.epoch, payload });
-    // The body view points into the socket's read buffer; re-point it at the logged copy so
-    // the apply step does not depend on that buffer staying intact.
-    cmd.body = bodyView(payload, body);
+    // Encoded straight into the log's batch buffer (see encodeCommandInto). The body stays a
+    // view of the request frame: frames are never reused or overwritten (each socket read is a
+    // fresh buffer, FrameReader only concatenates into new ones), and the apply step copies
+    // whatever it keeps.
+    const ids = encodedIdentities(cmd.identities);
+    const ctx = this.encodeCtx;
+    ctx.cmd = cmd;
+    ctx.ids = ids;
+    try {
+      this.wal.appendWith(cmd.zxid, this.epoch, commandBytes(ids, body), encodeCommandInto, ctx);
+    } finally {
+      ctx.cmd = undefined;
+    }
     this.queued.push({ cmd, done });
     this.outstanding++;
     this.schedule();
@@ -143,8 +151,72 @@ export class CommitPipeline {
   }
 }
 
-/** The body's bytes sit at the end of the encoded command: buffer length + bytes. */
-function bodyView(payload: Buffer, body: Buffer | null): Buffer | null {
-  if (body === null) return null;
-  return payload.subarray(payload.length - body.length);
+// ---- Command encoding, specialised ---------------------------------------------------------
+// Byte for byte what Command.encode (the generic record codec, zk/command.ts) writes, checked by
+// test/unit/pipeline-encode.test.ts. The identities vector is encoded with the Id record's own
+// codec and cached per identities array (a connection's list only changes on addauth).
+
+const TWO_32 = 4294967296;
+/** zxid, time, sessionId (longs), cxid, op (ints). */
+const COMMAND_FIXED_BYTES = 8 + 8 + 8 + 4 + 4;
+
+interface IdentityCache {
+  items: readonly Identity[];
+  bytes: Buffer;
+}
+const identityCache = new WeakMap<readonly Identity[], IdentityCache>();
+const NO_IDENTITIES = Buffer.from([0, 0, 0, 0]); // vector of length 0
+
+/** The `identities` vector as Command.encode writes it. */
+export function encodedIdentities(ids: readonly Identity[]): Buffer {
+  if (ids.length === 0) return NO_IDENTITIES;
+  const c = identityCache.get(ids);
+  if (c !== undefined && c.items.length === ids.length) {
+    let same = true;
+    for (let i = 0; i < ids.length; i++) {
+      if (c.items[i] !== ids[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return c.bytes;
+  }
+  const w = new Writer(64);
+  w.int(ids.length);
+  for (const id of ids) Id.encode(w, id);
+  const bytes = w.toBuffer();
+  identityCache.set(ids, { items: ids.slice(), bytes });
+  return bytes;
+}
+
+/** Encoded size of a command with these encoded identities and this body. */
+export function commandBytes(ids: Buffer, body: Buffer | null): number {
+  return COMMAND_FIXED_BYTES + ids.length + 4 + (body === null ? 0 : body.length);
+}
+
+function putLong(buf: Buffer, at: number, v: number): void {
+  const hi = Math.floor(v / TWO_32);
+  buf.writeInt32BE(hi | 0, at);
+  buf.writeUInt32BE((v - hi * TWO_32) >>> 0, at + 4);
+}
+
+/** Writes the command (identities already encoded) at buf[at, at + commandBytes(...)). */
+export function encodeCommandInto(buf: Buffer, at: number, ctx: { cmd: Command | undefined; ids: Buffer }): void {
+  const cmd = ctx.cmd!;
+  const ids = ctx.ids;
+  putLong(buf, at, cmd.zxid);
+  putLong(buf, at + 8, cmd.time);
+  putLong(buf, at + 16, cmd.sessionId);
+  buf.writeInt32BE(cmd.cxid | 0, at + 24);
+  buf.writeInt32BE(cmd.op | 0, at + 28);
+  let p = at + COMMAND_FIXED_BYTES;
+  buf.set(ids, p);
+  p += ids.length;
+  const body = cmd.body;
+  if (body === null) {
+    buf.writeInt32BE(-1, p);
+  } else {
+    buf.writeInt32BE(body.length, p);
+    buf.set(body, p + 4);
+  }
 }

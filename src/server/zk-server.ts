@@ -12,7 +12,6 @@ import {
   AuthPacket,
   ConnectRequest,
   PathRequest,
-  RequestHeader,
   SetWatches2,
   type ClientInfo,
   type ACL,
@@ -30,11 +29,13 @@ import { SnapshotStore } from '../storage/snapshots.js';
 import type { ServerConfig } from './config.js';
 import { Connection } from './connection.js';
 import { CommitPipeline } from './pipeline.js';
-import { encodeConnectResponse, encodeNotification, encodeReply } from './replies.js';
+import { encodeConnectResponse, encodeNotification, encodeReply, encodeReplyView } from './replies.js';
 import { ServerMetrics } from './metrics.js';
 import { runFourLetterWord } from './fourletter.js';
 
 const ZERO_PASSWORD = Buffer.alloc(PASSWORD_LEN);
+/** RequestHeader: xid (int) + type (int). */
+const REQUEST_HEADER_BYTES = 8;
 const EPOCH = 0; // standalone: every zxid is in epoch 0, as in ZooKeeper
 
 export interface ServerCounters {
@@ -81,6 +82,10 @@ export class ZkServer {
   private snapshotting = false;
   private running = false;
   lastSnapshot: { zxid: number; at: number; ms: number } | undefined;
+  /** The last notification frame encoded, reused while consecutive notifications are identical. */
+  private lastNotification: Buffer | undefined;
+  private lastNotificationType = 0;
+  private lastNotificationPath = '';
   onFatal: (err: Error) => void = () => {};
 
   constructor(
@@ -113,9 +118,10 @@ export class ZkServer {
     mkdirSync(this.config.dataLogDir, { recursive: true });
     const warn = (msg: string) => this.log.warn(msg);
     this.snapshots = new SnapshotStore(this.config.dataDir, { fsync: this.config.forceSync, onWarn: warn });
-    const snap = await this.snapshots.latest();
     const opts = { extendedTypesEnabled: this.config.extendedTypesEnabled };
-    this.db = snap === undefined ? new ZkDatabase(opts) : ZkDatabase.deserialize(snap.data, opts);
+    // Streamed: the body goes chunk by chunk into the loader, never whole in memory.
+    const snap = await this.snapshots.loadLatest((meta) => ZkDatabase.loader(opts, { totalBytes: meta.bodyBytes }));
+    this.db = snap === undefined ? new ZkDatabase(opts) : snap.value;
     this.wal = await WriteAheadLog.open(this.config.dataLogDir, { fsync: this.config.forceSync, onWarn: warn });
     let replayed = 0;
     for await (const rec of this.wal.read(this.db.lastZxid + 1)) {
@@ -390,23 +396,22 @@ export class ZkServer {
 
   private onRequest(conn: Connection, frame: Buffer): void {
     const t0 = performance.now();
-    const r = new Reader(frame, 0, frame.length, this.config.juteMaxBuffer);
-    let xid: number;
-    let type: number;
-    try {
-      ({ xid, type } = RequestHeader.decode(r));
-    } catch {
+    // RequestHeader (xid, type) read in place: no Reader or header object for it
+    if (frame.length < REQUEST_HEADER_BYTES) {
       this.badRequest(conn, 'header', 'truncated request header');
       return;
     }
+    const xid = frame.readInt32BE(0);
+    const type = frame.readInt32BE(4);
     conn.stats.lastCxid = xid;
     if (conn.sessionId !== 0) this.tracker.touch(conn.sessionId, Date.now());
     if (type === Op.ping) {
-      conn.runInOrder(() => this.reply(conn, Xid.ping, Op.ping, t0, 0));
+      if (conn.queued() === 0) this.reply(conn, Xid.ping, Op.ping, t0, 0);
+      else conn.runInOrder(() => this.reply(conn, Xid.ping, Op.ping, t0, 0));
       return;
     }
     if (type === Op.auth) {
-      this.onAuth(conn, xid, r);
+      this.onAuth(conn, xid, new Reader(frame, REQUEST_HEADER_BYTES, frame.length, this.config.juteMaxBuffer));
       return;
     }
     const spec = OPS.get(type);
@@ -427,19 +432,20 @@ export class ZkServer {
       return;
     }
     if (spec.write) {
-      this.onWrite(conn, xid, type, frame.subarray(r.pos), t0);
+      this.onWrite(conn, xid, type, frame.subarray(REQUEST_HEADER_BYTES), t0);
       return;
     }
     let req: unknown;
     try {
-      req = spec.request.decode(r);
+      req = spec.request.decode(new Reader(frame, REQUEST_HEADER_BYTES, frame.length, this.config.juteMaxBuffer));
     } catch (e) {
       this.metrics.badFrames.inc({ reason: 'body' });
       this.log.warn({ conn: conn.id, op: spec.name, err: (e as Error).message }, 'undecodable request body');
       conn.runInOrder(() => this.reply(conn, xid, type, t0, Err.MarshallingError));
       return;
     }
-    conn.runInOrder(() => this.onRead(conn, xid, type, req, t0));
+    if (conn.queued() === 0) this.onRead(conn, xid, type, req, t0);
+    else conn.runInOrder(() => this.onRead(conn, xid, type, req, t0));
   }
 
   private badRequest(conn: Connection, reason: string, msg: string): void {
@@ -451,7 +457,8 @@ export class ZkServer {
   private reply(conn: Connection, xid: number, op: number, t0: number, err: number, body?: unknown): void {
     const spec = OPS.get(op);
     const zxid = this.db.lastZxid;
-    conn.send(encodeReply(xid, zxid, err, spec?.response ?? Empty, body));
+    const f = encodeReplyView(xid, zxid, err, spec?.response ?? Empty, body);
+    conn.sendBytes(f, 0, f.length);
     this.noteLatency(conn, op, t0, zxid);
   }
 
@@ -470,9 +477,10 @@ export class ZkServer {
     if (ms > s.maxLatency) s.maxLatency = ms;
     s.lastLatency = ms;
     s.lastZxid = zxid;
-    s.lastOp = OpName[op] ?? String(op);
+    const name = OpName[op] ?? String(op);
+    s.lastOp = name;
     s.lastResponseTime = Date.now();
-    this.metrics.observeLatency(s.lastOp, ms / 1000);
+    this.metrics.observeLatency(op, name, ms / 1000);
   }
 
   private onWrite(conn: Connection, xid: number, op: number, body: Buffer, t0: number): void {
@@ -484,14 +492,16 @@ export class ZkServer {
     const sid = conn.sessionId;
     if (op === Op.closeSession) {
       this.closeSession(sid, xid, (result, cmd) => {
-        conn.fill(slot, encodeReply(xid, cmd.zxid, 0), true);
+        const f = encodeReplyView(xid, cmd.zxid, 0);
+        conn.fillBytes(slot, f, 0, f.length, true);
         this.noteLatency(conn, op, t0, cmd.zxid);
       });
       return;
     }
     this.pipeline.propose(op, sid, xid, conn.identities, body, (result, cmd) => {
       const spec = OPS.get(op)!;
-      conn.fill(slot, encodeReply(xid, cmd.zxid, result.err, spec.response, result.response));
+      const f = encodeReplyView(xid, cmd.zxid, result.err, spec.response, result.response);
+      conn.fillBytes(slot, f, 0, f.length);
       this.noteLatency(conn, op, t0, cmd.zxid);
     });
   }
@@ -522,7 +532,14 @@ export class ZkServer {
   private notify(n: Notification): void {
     const c = this.conns.get(n.connId);
     if (c === undefined) return;
-    c.send(encodeNotification(n.type, n.path));
+    // One trigger notifies every watcher with the same (type, path): encode it once.
+    let f = this.lastNotification;
+    if (f === undefined || this.lastNotificationType !== n.type || this.lastNotificationPath !== n.path) {
+      f = this.lastNotification = encodeNotification(n.type, n.path);
+      this.lastNotificationType = n.type;
+      this.lastNotificationPath = n.path;
+    }
+    c.send(f);
   }
 
   private onRead(conn: Connection, xid: number, op: number, req: any, t0: number): void {
@@ -633,25 +650,31 @@ export class ZkServer {
     if (removed.length > 0 || segments > 0) this.log.info({ snapshots: removed.length, logSegments: segments }, 'purged old files');
   }
 
-  /** Writes a snapshot of the applied state; the log after it is what replays on top. */
+  /**
+   * Writes a snapshot of the applied state; the log after it is what replays on top. The
+   * state at the current zxid is streamed out a slice (~256 KiB) per write while commands
+   * keep being applied (copy-on-write in the database), so the event loop never stalls
+   * for long and the snapshot is never whole in memory. One at a time; close() waits for it.
+   */
   async takeSnapshot(): Promise<void> {
     if (this.snapshotting) return;
     this.snapshotting = true;
     this.sinceSnapshot = 0;
     this.snapshotEvery = randomizedSnapCount(this.config.snapCount);
     const t0 = performance.now();
+    const cursor = this.db.beginSnapshot(); // synchronously at the last applied zxid
     try {
-      const zxid = this.db.lastZxid;
-      const chunks = this.db.serialize();
-      await this.snapshots.write(zxid, EPOCH, chunks);
+      const zxid = cursor.zxid;
+      await this.snapshots.writeStream(zxid, EPOCH, () => cursor.next());
       const ms = performance.now() - t0;
       this.metrics.snapshotTime.observe(ms / 1000);
       this.lastSnapshot = { zxid, at: Date.now(), ms };
-      this.log.info({ zxid: hex(zxid), ms: Math.round(ms) }, 'snapshot written');
+      this.log.info({ zxid: hex(zxid), ms: Math.round(ms), bytes: cursor.bytes, preimages: cursor.preimages }, 'snapshot written');
       if (this.config.autopurgePurgeInterval > 0) await this.purge();
     } catch (err) {
       this.log.error({ err }, 'snapshot failed; the log still holds everything');
     } finally {
+      cursor.abort(); // no-op when it was read to the end; otherwise stops the copy-on-write
       this.snapshotting = false;
     }
   }

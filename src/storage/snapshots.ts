@@ -13,10 +13,15 @@
 //   trailer: crc32 of the body (u32)
 //
 // A snapshot is written to `snapshot.<hex>.tmp.<pid>.<n>`, fsync'd, renamed to its final
-// name and the directory fsync'd, so a final name always holds a complete file. latest()
-// still verifies everything (header CRC, size, body CRC) and falls back to the next older
-// snapshot if the newest is damaged, as ZooKeeper does; leftover temp files (a crash during
-// write) are removed.
+// name and the directory fsync'd, so a final name always holds a complete file. The body is
+// streamed (writeStream): chunks are written as they come, the CRC computed on the way, and
+// the header, which holds the length, written last at offset 0 before the fsync.
+//
+// Reading streams too (loadLatest): the body goes to a consumer chunk by chunk through two
+// reused 1 MiB buffers, the CRC checked on the way; the consumer's result is used only if
+// the CRC matches at the end. Anything wrong (header CRC, size, body CRC) makes it warn and
+// fall back to the next older snapshot, as ZooKeeper does; leftover temp files (a crash
+// during write) are removed.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -41,6 +46,58 @@ export interface SnapshotInfo {
   index: number;
   file: string;
   bytes: number;
+}
+
+/** What writeStream reads the body from: buffers (each may be reused by the source once the next is asked for). */
+export type SnapshotSource = AsyncIterable<Buffer> | Iterable<Buffer> | (() => Buffer | null | Promise<Buffer | null>);
+
+/** Consumes a snapshot body chunk by chunk (loadLatest); chunks are reused after push returns. */
+export interface SnapshotConsumer<T> {
+  push(chunk: Buffer): void;
+  finish(): T;
+}
+
+export interface SnapshotMeta {
+  index: number;
+  term: number;
+  file: string;
+  /** Body length in bytes. */
+  bodyBytes: number;
+}
+
+const READ_CHUNK = 1 << 20;
+/** While streaming a snapshot out, fdatasync every this many bytes so the final fsync (and the WAL's) never meets a huge backlog. */
+const SYNC_EVERY = 32 << 20;
+
+function readAt(fd: number, buf: Buffer, len: number, pos: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let off = 0;
+    const step = (): void =>
+      fs.read(fd, buf, off, len - off, pos + off, (e, n) => {
+        if (e) return reject(e);
+        if (n === 0) return reject(new Error(`unexpected end of file at offset ${pos + off}`));
+        off += n;
+        if (off < len) step();
+        else resolve();
+      });
+    step();
+  });
+}
+
+/** Calls `each` with every chunk of the source, in order. */
+async function forEachChunk(source: SnapshotSource, each: (b: Buffer) => Promise<void>): Promise<void> {
+  if (typeof source === 'function') {
+    for (;;) {
+      const b = await source();
+      if (b === null) return;
+      await each(b);
+    }
+  }
+  if (Symbol.asyncIterator in source) {
+    for await (const b of source as AsyncIterable<Buffer>) await each(b);
+    return;
+  }
+  for (const b of source as Iterable<Buffer>) await each(b);
 }
 
 export function snapshotFileName(index: number): string {
@@ -79,25 +136,18 @@ export class SnapshotStore {
 
   /** Writes a snapshot atomically: temp file, fsync, rename to snapshot.<index hex>, fsync the directory. */
   async write(index: number, term: number, chunks: Buffer[]): Promise<void> {
+    await this.writeStream(index, term, chunks);
+  }
+
+  /**
+   * Writes a snapshot whose body comes from `source`, one chunk at a time (each is written
+   * before the next is asked for, so a source may reuse its buffer), atomically as write().
+   * Returns the body length. On failure the temp file is removed and the error rethrown.
+   */
+  async writeStream(index: number, term: number, source: SnapshotSource): Promise<{ bytes: number }> {
     if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`snapshot index ${index} is not a non-negative safe integer`);
     if (!Number.isSafeInteger(term) || term < 0) throw new RangeError(`snapshot term ${term} is not a non-negative safe integer`);
     await io.mkdirDurable(this.dir, this.doFsync);
-    let length = 0;
-    let crc = 0;
-    for (const c of chunks) {
-      length += c.length;
-      crc = crc32(c, crc);
-    }
-    const header = Buffer.alloc(SNAPSHOT_HEADER_BYTES);
-    MAGIC.copy(header, 0);
-    header.writeUInt32BE(SNAPSHOT_FORMAT_VERSION, 8);
-    io.writeU64(header, index, 16);
-    io.writeU64(header, term, 24);
-    io.writeU64(header, length, 32);
-    header.writeUInt32BE(crc32(header.subarray(0, 40)), 40);
-    const trailer = Buffer.alloc(TRAILER_BYTES);
-    trailer.writeUInt32BE(crc, 0);
-
     const final = snapshotFileName(index);
     const tmpName = `${final}.tmp.${process.pid}.${++this.seq}`;
     const tmp = path.join(this.dir, tmpName);
@@ -105,12 +155,38 @@ export class SnapshotStore {
     let fd = -1;
     try {
       fd = await io.open(tmp, 'wx');
-      await io.writevAll(fd, [header, ...chunks, trailer], 0);
+      const f = fd;
+      let length = 0;
+      let crc = 0;
+      let unsynced = 0;
+      await forEachChunk(source, async (c) => {
+        if (c.length === 0) return;
+        crc = crc32(c, crc);
+        await io.writeAll(f, c, 0, c.length, SNAPSHOT_HEADER_BYTES + length);
+        length += c.length;
+        unsynced += c.length;
+        if (this.doFsync && unsynced >= SYNC_EVERY) {
+          unsynced = 0;
+          await io.fdatasync(f);
+        }
+      });
+      const trailer = Buffer.alloc(TRAILER_BYTES);
+      trailer.writeUInt32BE(crc, 0);
+      await io.writeAll(fd, trailer, 0, TRAILER_BYTES, SNAPSHOT_HEADER_BYTES + length);
+      const header = Buffer.alloc(SNAPSHOT_HEADER_BYTES);
+      MAGIC.copy(header, 0);
+      header.writeUInt32BE(SNAPSHOT_FORMAT_VERSION, 8);
+      io.writeU64(header, index, 16);
+      io.writeU64(header, term, 24);
+      io.writeU64(header, length, 32);
+      header.writeUInt32BE(crc32(header.subarray(0, 40)), 40);
+      await io.writeAll(fd, header, 0, SNAPSHOT_HEADER_BYTES, 0);
       if (this.doFsync) await io.fsync(fd);
       await io.close(fd);
       fd = -1;
       await fs.promises.rename(tmp, path.join(this.dir, final));
       if (this.doFsync) await io.fsyncDir(this.dir);
+      return { bytes: length };
     } catch (e) {
       if (fd >= 0) await io.close(fd).catch(() => undefined);
       await fs.promises.unlink(tmp).catch(() => undefined);
@@ -146,47 +222,114 @@ export class SnapshotStore {
   }
 
   /**
-   * The newest snapshot that checks out (header, size and body CRC). A damaged newer one is
-   * reported through onWarn and skipped; temp files left by a crash are removed.
+   * The newest snapshot that checks out (header, size and body CRC), read whole into memory.
+   * A damaged newer one is reported through onWarn and skipped; temp files left by a crash
+   * are removed. Prefer loadLatest(), which never holds the whole body.
    */
   async latest(): Promise<{ index: number; term: number; data: Buffer } | undefined> {
+    const r = await this.loadLatest((meta) => {
+      const chunks: Buffer[] = [];
+      return {
+        push: (c) => void chunks.push(Buffer.from(c)),
+        finish: () => Buffer.concat(chunks, meta.bodyBytes),
+      };
+    });
+    return r === undefined ? undefined : { index: r.index, term: r.term, data: r.value };
+  }
+
+  /**
+   * Streams the newest valid snapshot's body into the consumer made by `open`, newest first:
+   * the header and size are checked before, the body CRC while reading. The consumer's
+   * finish() result is returned only if the CRC matches; if it does not (or the file cannot
+   * be read), the half-fed consumer is dropped with a warning and the next older snapshot is
+   * tried. An error thrown by the consumer on a body whose CRC matches is not damage but
+   * an unreadable format: it is rethrown, naming the file. Undefined when none is valid.
+   */
+  async loadLatest<T>(open: (meta: SnapshotMeta) => SnapshotConsumer<T>): Promise<(SnapshotMeta & { value: T }) | undefined> {
     await this.removeStaleTemps();
     const all = await this.list();
+    const fallback = 'skipping it and falling back to an older snapshot. The file is kept for inspection; it is removed by a later purge once newer snapshots exist.';
+    let fatal: Error | null = null;
     for (let i = all.length - 1; i >= 0; i--) {
       const s = all[i]!;
-      let buf: Buffer;
+      let fd = -1;
       try {
-        buf = await fs.promises.readFile(s.file);
+        fd = await io.open(s.file, 'r');
+        const size = await io.fstatSize(fd);
+        const h = Buffer.alloc(Math.min(SNAPSHOT_HEADER_BYTES, size));
+        await readAt(fd, h, h.length, 0);
+        const hp = headerProblem(h, size, s.index);
+        if (hp !== null) {
+          this.warn(`snapshot ${s.file} is invalid (${hp}); ${fallback}`);
+          continue;
+        }
+        const meta: SnapshotMeta = { index: s.index, term: io.readU64(h, 24), file: s.file, bodyBytes: io.readU64(h, 32) };
+        const r = await this.streamBody(fd, meta, open(meta));
+        if (r.crcProblem !== null) {
+          const also = r.consumerError === null ? '' : ` (reading it had also failed: ${r.consumerError.message})`;
+          this.warn(`snapshot ${s.file} is invalid (${r.crcProblem})${also}; ${fallback}`);
+          continue;
+        }
+        if (r.consumerError !== null) {
+          r.consumerError.message = `snapshot ${s.file} has an intact CRC but cannot be loaded: ${r.consumerError.message}`;
+          fatal = r.consumerError;
+          break;
+        }
+        return { ...meta, value: r.value as T };
       } catch (e) {
         this.warn(`snapshot ${s.file}: cannot be read (${String(e)}); falling back to an older snapshot`);
         continue;
+      } finally {
+        if (fd >= 0) await io.close(fd).catch(() => undefined);
       }
-      const problem = this.check(buf, s.index);
-      if (problem !== null) {
-        this.warn(
-          `snapshot ${s.file} is invalid (${problem}); skipping it and falling back to an older snapshot. ` +
-            `The file is kept for inspection; it is removed by a later purge once newer snapshots exist.`,
-        );
-        continue;
-      }
-      const length = io.readU64(buf, 32);
-      return {
-        index: s.index,
-        term: io.readU64(buf, 24),
-        data: buf.subarray(SNAPSHOT_HEADER_BYTES, SNAPSHOT_HEADER_BYTES + length),
-      };
     }
+    if (fatal !== null) throw fatal;
     return undefined;
   }
 
-  private check(buf: Buffer, index: number): string | null {
-    const hp = headerProblem(buf.subarray(0, SNAPSHOT_HEADER_BYTES), buf.length, index);
-    if (hp !== null) return hp;
-    const length = io.readU64(buf, 32);
-    const stored = buf.readUInt32BE(SNAPSHOT_HEADER_BYTES + length);
-    const actual = crc32(buf.subarray(SNAPSHOT_HEADER_BYTES, SNAPSHOT_HEADER_BYTES + length));
-    if (stored !== actual) return `body CRC mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)})`;
-    return null;
+  /** Reads the body through two alternating buffers (the next read runs while the consumer works). */
+  private async streamBody<T>(
+    fd: number,
+    meta: SnapshotMeta,
+    consumer: SnapshotConsumer<T>,
+  ): Promise<{ crcProblem: string | null; consumerError: Error | null; value: T | undefined }> {
+    const len = meta.bodyBytes;
+    const bufs = [Buffer.allocUnsafeSlow(Math.min(READ_CHUNK, Math.max(1, len))), Buffer.allocUnsafeSlow(Math.min(READ_CHUNK, Math.max(1, len)))];
+    let crc = 0;
+    let consumerError: Error | null = null;
+    let done = 0;
+    let which = 0;
+    const readNext = (): Promise<number> => {
+      const n = Math.min(READ_CHUNK, len - done);
+      return n === 0 ? Promise.resolve(0) : readAt(fd, bufs[which]!, n, SNAPSHOT_HEADER_BYTES + done).then(() => n);
+    };
+    let inFlight = readNext();
+    while (done < len) {
+      const n = await inFlight;
+      const chunk = bufs[which]!.subarray(0, n);
+      done += n;
+      which ^= 1;
+      inFlight = readNext(); // into the other buffer
+      crc = crc32(chunk, crc);
+      if (consumerError === null) {
+        try {
+          consumer.push(chunk);
+        } catch (e) {
+          consumerError = e instanceof Error ? e : new Error(String(e));
+        }
+      }
+    }
+    await inFlight;
+    const t = Buffer.alloc(TRAILER_BYTES);
+    await readAt(fd, t, TRAILER_BYTES, SNAPSHOT_HEADER_BYTES + len);
+    const stored = t.readUInt32BE(0);
+    if (stored !== crc) return { crcProblem: `body CRC mismatch (stored ${stored.toString(16)}, computed ${crc.toString(16)})`, consumerError, value: undefined };
+    if (consumerError !== null) return { crcProblem: null, consumerError, value: undefined };
+    try {
+      return { crcProblem: null, consumerError: null, value: consumer.finish() };
+    } catch (e) {
+      return { crcProblem: null, consumerError: e instanceof Error ? e : new Error(String(e)), value: undefined };
+    }
   }
 
   /** Cheap validity check for purge: header CRC and file size (the body CRC is not read). */

@@ -184,6 +184,10 @@ function walCorruption(file: string, offset: number, what: string): CorruptionEr
   );
 }
 
+function copyPayload(buf: Buffer, at: number, payload: Uint8Array): void {
+  buf.set(payload, at);
+}
+
 /** One segment file. Everything here describes durable state. */
 class Segment {
   readonly name: string;
@@ -646,31 +650,56 @@ export class WriteAheadLog {
 
   /** Buffers a record in memory (not durable until a later flush() resolves). index must be > lastIndex. */
   append(rec: LogRecord): void {
+    const { payload } = rec;
+    if (!(payload instanceof Uint8Array)) throw new TypeError('WAL append: payload must be a Buffer');
+    this.appendWith(rec.index, rec.term, payload.length, copyPayload, payload);
+  }
+
+  /**
+   * Same as append(), but the caller writes the payload straight into the log's batch buffer:
+   * `fill(buf, at, ctx)` must write exactly `payloadLen` bytes at buf[at, at + payloadLen)
+   * (and must not call back into the log). Saves encoding the payload into a buffer of its own
+   * and copying it. If fill throws, nothing is appended.
+   */
+  appendWith<C>(index: number, term: number, payloadLen: number, fill: (buf: Buffer, at: number, ctx: C) => void, ctx: C): void {
     this.checkUsable('append');
     if (this.truncating > 0) throw new Error(`WAL ${this.dir}: append while truncateAfter() is in progress; await it first`);
-    const { index, term, payload } = rec;
     if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`WAL append: index ${index} is not a non-negative safe integer`);
     if (index <= this.lastIdx) throw new RangeError(`WAL append: index ${index} must be greater than the last index ${this.lastIdx}`);
     if (!Number.isSafeInteger(term) || term < 0) throw new RangeError(`WAL append: term ${term} is not a non-negative safe integer`);
-    if (!(payload instanceof Uint8Array)) throw new TypeError('WAL append: payload must be a Buffer');
-    if (payload.length > MAX_PAYLOAD_BYTES) throw new RangeError(`WAL append: payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
+    if (!Number.isSafeInteger(payloadLen) || payloadLen < 0) throw new RangeError(`WAL append: payload length ${payloadLen} is not valid`);
+    if (payloadLen > MAX_PAYLOAD_BYTES) throw new RangeError(`WAL append: payload of ${payloadLen} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
 
-    const recBytes = RECORD_OVERHEAD + payload.length;
+    const recBytes = RECORD_OVERHEAD + payloadLen;
     let b = this.batches[this.batches.length - 1];
+    let fresh: Batch | undefined;
     if (this.tail === undefined || (this.tailNonEmpty && this.tailEnd + recBytes > this.segmentBytes)) {
       const seg = new Segment(this.dir, index);
-      b = this.newBatch(seg, true);
-      this.tail = seg;
-      this.tailEnd = SEGMENT_HEADER_BYTES;
+      b = fresh = this.newBatch(seg, true);
     } else if (b === undefined || b.seg !== this.tail) {
       b = this.newBatch(this.tail, false);
     }
     const at = b.reserve(recBytes);
     const buf = b.buf;
-    buf.writeUInt32BE(REC_FIXED + payload.length, at);
+    try {
+      fill(buf, at + RECORD_OVERHEAD, ctx);
+    } catch (e) {
+      // undo: the record was never appended
+      b.len = at;
+      if (b.idx.length === 0) {
+        // a batch created for this record: drop it again
+        this.batches.pop();
+        if (this.pool.length < 4) this.pool.push(b);
+      }
+      throw e;
+    }
+    if (fresh !== undefined) {
+      this.tail = fresh.seg;
+      this.tailEnd = SEGMENT_HEADER_BYTES;
+    }
+    buf.writeUInt32BE(REC_FIXED + payloadLen, at);
     io.writeU64(buf, index, at + 8);
     io.writeU64(buf, term, at + 16);
-    buf.set(payload, at + RECORD_OVERHEAD);
     buf.writeUInt32BE(crc32(buf.subarray(at + REC_HEAD, at + recBytes)), at + 4);
     b.idx.push(index);
     b.term.push(term);

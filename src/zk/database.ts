@@ -16,7 +16,9 @@ import { checkPerm, DEFAULT_ACL_SCHEMES, fixupAcl, maskDigests, OPEN_ACL_UNSAFE,
 import { CreateSessionBody, ErrorBody, type Command } from './command.js';
 import { DataTree, Kind, ROOT, type NodeRecord, type Undo } from './datatree.js';
 import { SPECIAL_PATHS, sequenceSuffix, validatePath } from './paths.js';
-import { readSnapshot, writeSnapshot } from './snapshot-format.js';
+import { writeSnapshot, type SnapshotContents } from './snapshot-format.js';
+import { readSnapshot, SnapshotLoader, type SnapshotLoaderOptions } from './snapshot-loader.js';
+import { SnapshotCursor } from './snapshot-stream.js';
 import type { ApplyResult, Identity, ReadResult, SessionInfo, Trigger, WatchKind } from './types.js';
 
 export interface ZkDatabaseOptions {
@@ -96,11 +98,12 @@ export class ZkDatabase {
   private static initialTree(): DataTree {
     const t = new DataTree();
     const base = { data: Buffer.alloc(0), czxid: 0, mzxid: 0, pzxid: 0, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, kind: Kind.Persistent, owner: 0 };
-    const node = (path: string, acl: readonly ACL[], aversion = 0): NodeRecord => ({ ...base, path, acl, aversion });
-    t.restore(node('/', OPEN_ACL_UNSAFE), -1);
-    const zk = t.restore(node('/zookeeper', OPEN_ACL_UNSAFE), ROOT);
-    t.restore(node('/zookeeper/quota', OPEN_ACL_UNSAFE), zk);
-    t.restore(node('/zookeeper/config', READ_ACL_UNSAFE, -1), zk);
+    // cseq, the creation-order tie break among equal czxids, follows creation order here too.
+    const node = (path: string, acl: readonly ACL[], cseq: number, aversion = 0): NodeRecord => ({ ...base, path, acl, aversion, cseq });
+    t.restore(node('/', OPEN_ACL_UNSAFE, 0), -1);
+    const zk = t.restore(node('/zookeeper', OPEN_ACL_UNSAFE, 1), ROOT);
+    t.restore(node('/zookeeper/quota', OPEN_ACL_UNSAFE, 2), zk);
+    t.restore(node('/zookeeper/config', READ_ACL_UNSAFE, 3, -1), zk);
     return t;
   }
 
@@ -523,14 +526,43 @@ export class ZkDatabase {
 
   // ================================================================ snapshots
 
-  /** The whole state at lastZxid as snapshot chunks (concatenate them to get the snapshot). */
+  /**
+   * The whole state at lastZxid as snapshot chunks (concatenate them to get the snapshot),
+   * synchronously and in canonical order: for tests and small trees. The server streams
+   * with beginSnapshot(); both load back to the same state.
+   */
   serialize(): Buffer[] {
     return writeSnapshot(this.tree, this.sessionTable, this.lastZxid);
   }
 
+  /**
+   * Starts a point-in-time snapshot of the state at lastZxid, produced slice by slice with
+   * cursor.next() while apply() goes on (copy-on-write, see snapshot-stream.ts). One at a
+   * time; call cursor.abort() if it is not read to the end.
+   */
+  beginSnapshot(): SnapshotCursor {
+    return new SnapshotCursor(this.tree, this.sessionTable, this.lastZxid);
+  }
+
   /** Inverse of Buffer.concat(serialize()); throws a SnapshotError on malformed input. */
   static deserialize(data: Buffer, opts?: ZkDatabaseOptions): ZkDatabase {
-    const snap = readSnapshot(data);
+    return ZkDatabase.fromContents(readSnapshot(data), opts);
+  }
+
+  /**
+   * An incremental loader: push() the snapshot body in chunks of any size (each may be
+   * reused by the caller afterwards), then finish() returns the database. Memory beyond the
+   * tree itself stays bounded by the largest record.
+   */
+  static loader(opts?: ZkDatabaseOptions, loaderOpts?: SnapshotLoaderOptions): DatabaseLoader {
+    const inner = new SnapshotLoader(loaderOpts);
+    return {
+      push: (chunk) => inner.push(chunk),
+      finish: () => ZkDatabase.fromContents(inner.finish(), opts),
+    };
+  }
+
+  private static fromContents(snap: SnapshotContents, opts?: ZkDatabaseOptions): ZkDatabase {
     const db = new ZkDatabase(opts);
     db.tree = snap.tree;
     db.tree.setupQuotas(); // the quota trie is derived state, and ZooKeeper recomputes the stats on load
@@ -538,6 +570,12 @@ export class ZkDatabase {
     db.lastZxid = snap.lastZxid;
     return db;
   }
+}
+
+/** Feeds a snapshot body to a new ZkDatabase. */
+export interface DatabaseLoader {
+  push(chunk: Buffer): void;
+  finish(): ZkDatabase;
 }
 
 function withWatch(r: ReadResult, req: PathWatchRequest, kind: WatchKind): ReadResult {

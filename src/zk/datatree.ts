@@ -120,6 +120,7 @@ const DEDICATED_BYTES = SLAB_BYTES >> 2;
  */
 class ByteArena {
   private readonly slabs: (Buffer | null)[] = [];
+  private readonly views: (DataView | null)[] = [];
   private readonly used: number[] = [];
   private readonly live: number[] = [];
   private readonly freeIdx: number[] = [];
@@ -133,6 +134,16 @@ class ByteArena {
 
   buf(slab: number): Buffer {
     return this.slabs[slab]!;
+  }
+
+  /** A DataView over the slab (for word-wise copies), made on first use. */
+  view(slab: number): DataView {
+    let v = this.views[slab];
+    if (v === null || v === undefined) {
+      const b = this.slabs[slab]!;
+      v = this.views[slab] = new DataView(b.buffer, b.byteOffset, b.length);
+    }
+    return v;
   }
 
   /** Reserves `n` bytes; the caller writes them at (slab, offset). */
@@ -166,6 +177,7 @@ class ByteArena {
   drop(slab: number): void {
     this.reserved -= this.slabs[slab]!.length;
     this.slabs[slab] = null;
+    this.views[slab] = null;
     this.used[slab] = this.live[slab] = 0;
     this.freeIdx.push(slab);
   }
@@ -188,6 +200,7 @@ class ByteArena {
   private newSlab(size: number): number {
     const i = this.freeIdx.length > 0 ? this.freeIdx.pop()! : this.slabs.length;
     this.slabs[i] = Buffer.allocUnsafeSlow(size); // never a view into Node's shared pool
+    this.views[i] = null;
     this.used[i] = 0;
     this.live[i] = 0;
     this.reserved += size;
@@ -317,6 +330,8 @@ export class DataTree {
   nextSibling: Int32Array; // also links the free-slot list
   prevSibling: Int32Array;
   hashNext: Int32Array;
+  /** The 32-bit hash of the path bytes (chains are filtered on it before bytes are compared). */
+  pathHash: Int32Array;
   /** Where the node's entry (path bytes, then data bytes) lives in the arena; blobSlab -1 for a free slot. */
   blobSlab: Int32Array;
   blobOff: Int32Array;
@@ -359,8 +374,14 @@ export class DataTree {
   private cowLimit = 0;
   private cowDone = new Uint8Array(0);
   private cowSink: SnapshotSink | null = null;
-  // Loading state (see beginLoad): parents whose children arrived out of order.
+  // Loading state (see beginLoad): parents whose children arrived out of order; what
+  // loadEntry learnt about the last path (its last '/' and the hash of the part before it).
   private loadUnsorted: Set<number> | null = null;
+  private loadSlot = NONE;
+  private loadCut = 0;
+  private loadParentHash = 0;
+  /** Whether the path of the last loadEntry had a byte >= 0x80 (then check it is UTF-8). */
+  loadHigh = false;
 
   constructor(initialCapacity = 1024) {
     const n = Math.max(16, initialCapacity);
@@ -381,6 +402,7 @@ export class DataTree {
     this.nextSibling = new Int32Array(n);
     this.prevSibling = new Int32Array(n);
     this.hashNext = new Int32Array(n);
+    this.pathHash = new Int32Array(n);
     this.blobSlab = new Int32Array(n).fill(NONE);
     this.blobOff = new Int32Array(n);
     this.pathLen = new Int32Array(n);
@@ -399,9 +421,11 @@ export class DataTree {
   lookup(path: string): number {
     if (path === '' || path === '/') return this.count > 0 ? ROOT : NONE;
     const n = this.encodeKey(path);
-    let s = this.buckets[hashBytes(this.scratch, 0, n) & (this.buckets.length - 1)]!;
+    const h = hashBytes(this.scratch, 0, n);
+    const hh = h | 0;
+    let s = this.buckets[h & (this.buckets.length - 1)]!;
     while (s !== NONE) {
-      if (this.pathLen[s] === n && this.keyEquals(s, n)) return s;
+      if (this.pathHash[s] === hh && this.pathLen[s] === n && this.keyEquals(s, n)) return s;
       s = this.hashNext[s]!;
     }
     return NONE;
@@ -730,27 +754,52 @@ export class DataTree {
 
   /**
    * Stores a node's path bytes src[pathStart, +pathLen) and data bytes src[dataStart, +dataLen)
-   * (dataLen -1: null) in a new slot and indexes the path. Returns the slot, or -1 when the
-   * path is already present. Numeric columns are left for the caller; nothing is linked yet.
+   * (dataLen -1: null) in a new slot and indexes the path. `srcView` is a DataView over src.
+   * Returns the slot, or -1 when the path is already present. Numeric columns are left for the
+   * caller; nothing is linked yet. Afterwards loadHigh says whether the path had a non-ASCII byte.
+   * One pass over the path bytes copies them, hashes them and hashes the parent prefix.
    */
-  loadEntry(src: Buffer, pathStart: number, pathLen: number, dataStart: number, dataLen: number): number {
-    const isRoot = pathLen === 1 && src[pathStart] === 0x2f;
-    const h = hashBytes(src, pathStart, pathLen);
-    if (this.findBytesHashed(src, pathStart, pathLen, h) !== NONE) return NONE;
-    let slot: number;
-    if (isRoot) {
-      slot = ROOT;
-    } else {
-      slot = this.allocSlot();
-    }
-    this.hashInsert(slot, h);
+  loadEntry(src: Buffer, srcView: DataView, pathStart: number, pathLen: number, dataStart: number, dataLen: number): number {
     const dl = dataLen < 0 ? 0 : dataLen;
-    this.arena.alloc(pathLen + dl);
-    const b = this.arena.buf(this.arena.slab);
-    const off = this.arena.offset;
-    copyBytes(src, pathStart, b, off, pathLen);
-    if (dl > 0) copyBytes(src, dataStart, b, off + pathLen, dl);
-    this.blobSlab[slot] = this.arena.slab;
+    const arena = this.arena;
+    arena.alloc(pathLen + dl);
+    const slab = arena.slab;
+    const off = arena.offset;
+    const b = arena.buf(slab);
+    let h = 0x811c9dc5;
+    let ph = h;
+    let cut = 0;
+    let high = 0;
+    for (let i = 0; i < pathLen; i++) {
+      const c = src[pathStart + i]!;
+      b[off + i] = c;
+      if (c === 0x2f) {
+        ph = h;
+        cut = i;
+      }
+      h = Math.imul(h ^ c, 0x01000193);
+      high |= c;
+    }
+    h >>>= 0;
+    if (dl > 0) {
+      if (dl <= 128) {
+        const dv = arena.view(slab);
+        const to = off + pathLen;
+        let i = 0;
+        for (; i + 4 <= dl; i += 4) dv.setInt32(to + i, srcView.getInt32(dataStart + i));
+        for (; i < dl; i++) b[to + i] = src[dataStart + i]!;
+      } else {
+        src.copy(b, off + pathLen, dataStart, dataStart + dl);
+      }
+    }
+    this.loadHigh = high >= 0x80;
+    if (this.findBytesHashed(b, off, pathLen, h) !== NONE) {
+      arena.free(slab, pathLen + dl);
+      return NONE;
+    }
+    const slot = pathLen === 1 && b[off] === 0x2f ? ROOT : this.allocSlot();
+    this.hashInsert(slot, h);
+    this.blobSlab[slot] = slab;
     this.blobOff[slot] = off;
     this.pathLen[slot] = pathLen;
     this.dataLen[slot] = dataLen;
@@ -758,7 +807,10 @@ export class DataTree {
     this.parent[slot] = this.prevSibling[slot] = this.nextSibling[slot] = NONE;
     this.numChildren[slot] = 0;
     this.count++;
-    this.dataSize += utf16Length(src, pathStart, pathStart + pathLen) + dl;
+    this.dataSize += (high >= 0x80 ? utf16Length(b, off, off + pathLen) : pathLen) + dl;
+    this.loadSlot = slot;
+    this.loadCut = cut;
+    this.loadParentHash = ph >>> 0;
     return slot;
   }
 
@@ -780,11 +832,19 @@ export class DataTree {
     if (slot === ROOT) return 1;
     const b = this.arena.buf(this.blobSlab[slot]!);
     const off = this.blobOff[slot]!;
-    let cut = this.pathLen[slot]! - 1;
-    while (cut > 0 && b[off + cut] !== 0x2f) cut--;
+    let cut: number;
+    let ph: number;
+    if (slot === this.loadSlot) {
+      cut = this.loadCut; // computed by loadEntry
+      ph = this.loadParentHash;
+    } else {
+      cut = this.pathLen[slot]! - 1;
+      while (cut > 0 && b[off + cut] !== 0x2f) cut--;
+      ph = hashBytes(b, off, cut);
+    }
     let p: number;
     if (cut === 0) p = this.blobSlab[ROOT] === NONE ? NONE : ROOT;
-    else p = this.findBytesHashed(b, off, cut, hashBytes(b, off, cut));
+    else p = this.findBytesHashed(b, off, cut, ph);
     if (p === NONE) return 0;
     const last = this.lastChild[p]!;
     if (last !== NONE) {
@@ -828,8 +888,9 @@ export class DataTree {
   /** Slot whose path bytes equal src[start, +n) (hash h), or -1. */
   private findBytesHashed(src: Buffer, start: number, n: number, h: number): number {
     let s = this.buckets[h & (this.buckets.length - 1)]!;
+    const hh = h | 0;
     while (s !== NONE) {
-      if (this.pathLen[s] === n) {
+      if (this.pathHash[s] === hh && this.pathLen[s] === n) {
         const b = this.arena.buf(this.blobSlab[s]!);
         const o = this.blobOff[s]!;
         let i = 0;
@@ -1118,6 +1179,7 @@ export class DataTree {
     this.nextSibling = growI32(this.nextSibling, n);
     this.prevSibling = growI32(this.prevSibling, n);
     this.hashNext = growI32(this.hashNext, n);
+    this.pathHash = growI32(this.pathHash, n);
     this.blobSlab = growI32(this.blobSlab, n);
     this.blobSlab.fill(NONE, this.capacity);
     this.blobOff = growI32(this.blobOff, n);
@@ -1164,6 +1226,7 @@ export class DataTree {
     const b = hash & (this.buckets.length - 1);
     this.hashNext[slot] = this.buckets[b]!;
     this.buckets[b] = slot;
+    this.pathHash[slot] = hash;
   }
 
   private hashRemove(slot: number, hash: number): void {
@@ -1189,7 +1252,7 @@ export class DataTree {
     const mask = size - 1;
     for (let s = 0; s < this.highWater; s++) {
       if (this.blobSlab[s] === NONE) continue;
-      const b = hashBytes(this.arena.buf(this.blobSlab[s]!), this.blobOff[s]!, this.pathLen[s]!) & mask;
+      const b = this.pathHash[s]! & mask;
       this.hashNext[s] = buckets[b]!;
       buckets[b] = s;
     }

@@ -84,11 +84,11 @@ export const OPEN_ACL = (w: W) => w.int(1).int(31).str('world').str('anyone');
 export const create = (xid: number, path: string, data: Buffer | null, flags = 0) => req(xid, 1, (w) => OPEN_ACL(w.str(path).buf(data)).int(flags));
 
 /** A raw session whose id is known, so that 4lw output can name it. */
-export async function labelledSession(t: Target): Promise<{ r: Raw; hex: string; dec: string }> {
+export async function labelledSession(t: Target): Promise<{ r: Raw; hex: string }> {
   const r = await Raw.open(t);
   r.write(connectReq(30000, false));
   const f = await r.next();
   assert.ok(Buffer.isBuffer(f), 'connect response');
   const id = f.readBigInt64BE(8);
-  return { r, hex: '0x' + BigInt.asUintN(64, id).toString(16), dec: id.toString() };
+  return { r, hex: '0x' + BigInt.asUintN(64, id).toString(16) };
 }

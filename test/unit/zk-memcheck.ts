@@ -1,7 +1,10 @@
 // Not a unit test: a quick memory and throughput check of the state machine.
 //   npx tsc -p . && node --expose-gc dist/test/unit/zk-memcheck.js [znodes=1000000] [dataBytes=100]
 // Builds the tree through ZkDatabase.apply with real encoded Commands (1000 parents
-// × N/1000 children), then reports RSS/heap and apply/read rates.
+// × N/1000 children), then reports RSS/heap and apply/read rates, and the snapshot
+// paths without files: the streaming cursor (slice times, RSS), the synchronous
+// serialize(), and the incremental loader fed 1 MiB pieces. For snapshot files, event-loop
+// delay under concurrent writes and a restart-style load, see bench/snapshot-mem.mjs.
 
 import { Op } from '../../src/jute/constants.js';
 import { CreateRequest, SetDataRequest } from '../../src/jute/records.js';
@@ -70,10 +73,49 @@ for (let i = 0; i < n; i++) {
   if (r.err !== 0) throw new Error('getData failed');
 }
 console.log(`getData: ${(n / (Number(process.hrtime.bigint() - t) / 1e9)).toFixed(0)}/s`);
-t = process.hrtime.bigint();
+// Streaming snapshot: slices of 256 KiB, with a few writes between slices (copy-on-write).
+report('before streaming snapshot');
+let ts = performance.now();
+const cursor = db.beginSnapshot();
+let streamed = 0;
+let slices = 0;
+let maxSlice = 0;
+const crcLike = { sum: 0 };
+for (;;) {
+  const a = performance.now();
+  const b = cursor.next();
+  maxSlice = Math.max(maxSlice, performance.now() - a);
+  if (b === null) break;
+  streamed += b.length;
+  crcLike.sum = (crcLike.sum + b[b.length - 1]!) | 0; // touch the bytes; they are dropped at once
+  slices++;
+  for (let k = 0; k < 10; k++) {
+    const i = (slices * 7919 + k * 104729) % total; // mostly ahead of the cursor
+    const body = encodeToBuffer(SetDataRequest, { path: `/bench/p${i % parents}/n${String(i).padStart(10, '0')}`, data, version: -1 }, w);
+    if (db.apply(cmd(Op.setData, body)).err !== 0) throw new Error('setData failed');
+  }
+}
+console.log(`streaming snapshot: ${mb(streamed)} in ${slices} slices, ${(performance.now() - ts).toFixed(0)} ms, longest slice ${maxSlice.toFixed(1)} ms, ${cursor.preimages} pre-images`);
+report('after streaming snapshot');
+ts = performance.now();
 const chunks = db.serialize();
 const bytes = chunks.reduce((s, c) => s + c.length, 0);
-console.log(`serialize: ${mb(bytes)} in ${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(0)} ms`);
-t = process.hrtime.bigint();
-const back = ZkDatabase.deserialize(Buffer.concat(chunks));
-console.log(`deserialize: ${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(0)} ms, nodeCount ${back.nodeCount()}`);
+console.log(`serialize (synchronous, whole in memory): ${mb(bytes)} in ${(performance.now() - ts).toFixed(0)} ms`);
+ts = performance.now();
+const loader = ZkDatabase.loader({}, { totalBytes: bytes });
+const piece = Buffer.allocUnsafe(1 << 20);
+let fill = 0;
+for (const c of chunks) {
+  for (let off = 0; off < c.length; ) {
+    const n = c.copy(piece, fill, off, Math.min(c.length, off + piece.length - fill));
+    fill += n;
+    off += n;
+    if (fill === piece.length) {
+      loader.push(piece); // the loader copies what it keeps, so one buffer is reused
+      fill = 0;
+    }
+  }
+}
+if (fill > 0) loader.push(piece.subarray(0, fill));
+const back = loader.finish();
+console.log(`incremental load (1 MiB pieces): ${(performance.now() - ts).toFixed(0)} ms, nodeCount ${back.nodeCount()}`);

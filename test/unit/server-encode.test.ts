@@ -1,0 +1,80 @@
+// The hand-specialised encoders of the server's hot path must produce exactly the bytes of the
+// generic record codecs they stand in for (zk/command.ts Command, jute/records.ts ReplyHeader).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Reader, Writer } from '../../src/jute/codec.js';
+import { ReplyHeader, GetDataResponse, WatcherEvent } from '../../src/jute/records.js';
+import { Command } from '../../src/zk/command.js';
+import { commandBytes, encodeCommandInto, encodedIdentities } from '../../src/server/pipeline.js';
+import { encodeReply, encodeReplyView, encodeNotification } from '../../src/server/replies.js';
+import type { Identity } from '../../src/zk/types.js';
+
+function generic(cmd: Command): Buffer {
+  const w = new Writer(16);
+  Command.encode(w, cmd);
+  return w.toBuffer();
+}
+
+function special(cmd: Command): Buffer {
+  const ids = encodedIdentities(cmd.identities);
+  const n = commandBytes(ids, cmd.body);
+  const buf = Buffer.alloc(n + 10, 0xee);
+  encodeCommandInto(buf, 5, { cmd, ids });
+  assert.ok(buf.subarray(0, 5).every((b) => b === 0xee), 'nothing written before the record');
+  assert.ok(buf.subarray(5 + n).every((b) => b === 0xee), 'nothing written after the record');
+  return buf.subarray(5, 5 + n);
+}
+
+test('encodeCommandInto writes the bytes of Command.encode', () => {
+  const idsA: Identity[] = [{ scheme: 'ip', id: '127.0.0.1' }];
+  const idsB: Identity[] = [
+    { scheme: 'digest', id: 'bob:Zm9vYmFy' },
+    { scheme: 'super', id: '' },
+    { scheme: 'ip', id: '::1' },
+    { scheme: 'x', id: 'ünïcødé ✓' },
+  ];
+  const longs = [0, 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 0x1234_5678_9abc, Number.MAX_SAFE_INTEGER, -1, -(2 ** 40)];
+  const bodies = [null, Buffer.alloc(0), Buffer.from('hello'), Buffer.alloc(70000, 7)];
+  for (const ids of [[], idsA, idsB]) {
+    for (const body of bodies) {
+      for (const l of longs) {
+        const cmd: Command = { zxid: Math.abs(l), time: l, sessionId: l, cxid: (l % 2 ** 31) | 0, op: -11, identities: ids, body };
+        assert.deepEqual(special(cmd), generic(cmd));
+        const back = Command.decode(new Reader(special(cmd)));
+        assert.deepEqual(back.identities, ids);
+      }
+    }
+  }
+});
+
+test('the identities cache notices a changed identity list', () => {
+  const ids: Identity[] = [{ scheme: 'ip', id: '10.0.0.1' }];
+  const cmd: Command = { zxid: 1, time: 2, sessionId: 3, cxid: 4, op: 1, identities: ids, body: null };
+  assert.deepEqual(special(cmd), generic(cmd));
+  ids.splice(0, 0, { scheme: 'digest', id: 'a:b' }); // addauth inserts in place
+  assert.deepEqual(special(cmd), generic(cmd));
+  ids[0] = { scheme: 'digest', id: 'c:d' };
+  assert.deepEqual(special(cmd), generic(cmd));
+});
+
+test('encodeReplyView / encodeReply write length + ReplyHeader (+ body on success)', () => {
+  const stat = { czxid: 1, mzxid: 2, ctime: 3, mtime: 4, version: 5, cversion: 6, aversion: 7, ephemeralOwner: 2 ** 40, dataLength: 3, numChildren: 0, pzxid: 9 };
+  const body = { data: Buffer.from('abc'), stat };
+  for (const [xid, zxid, err] of [[1, 2, 0], [-1, -1, 0], [7, 2 ** 33 + 1, -101], [-2, 0, 0]] as const) {
+    const w = new Writer(16);
+    const at = w.beginFrame();
+    ReplyHeader.encode(w, { xid, zxid, err });
+    if (err === 0) GetDataResponse.encode(w, body);
+    w.endFrame(at);
+    const want = w.toBuffer();
+    assert.deepEqual(Buffer.from(encodeReplyView(xid, zxid, err, GetDataResponse, body)), want);
+    assert.deepEqual(encodeReply(xid, zxid, err, GetDataResponse, body), want);
+  }
+  const n = encodeNotification(1, '/a/b');
+  const w = new Writer(16);
+  const at = w.beginFrame();
+  ReplyHeader.encode(w, { xid: -1, zxid: -1, err: 0 });
+  WatcherEvent.encode(w, { type: 1, state: 3, path: '/a/b' });
+  w.endFrame(at);
+  assert.deepEqual(n, w.toBuffer());
+});
