@@ -26,6 +26,7 @@ import { SessionTracker } from '../zk/sessions.js';
 import type { ApplyResult, ReadResult, Trigger } from '../zk/types.js';
 import { WriteAheadLog } from '../storage/wal.js';
 import { SnapshotStore } from '../storage/snapshots.js';
+import type { SnapshotCursor } from '../zk/snapshot-stream.js';
 import type { ServerConfig } from './config.js';
 import { Connection } from './connection.js';
 import { CommitPipeline } from './pipeline.js';
@@ -662,19 +663,21 @@ export class ZkServer {
     this.sinceSnapshot = 0;
     this.snapshotEvery = randomizedSnapCount(this.config.snapCount);
     const t0 = performance.now();
-    const cursor = this.db.beginSnapshot(); // synchronously at the last applied zxid
+    let cursor: SnapshotCursor | undefined;
     try {
-      const zxid = cursor.zxid;
-      await this.snapshots.writeStream(zxid, EPOCH, () => cursor.next());
+      cursor = this.db.beginSnapshot(); // synchronously, at the last applied zxid
+      const c = cursor;
+      const zxid = c.zxid;
+      await this.snapshots.writeStream(zxid, EPOCH, () => c.next());
       const ms = performance.now() - t0;
       this.metrics.snapshotTime.observe(ms / 1000);
       this.lastSnapshot = { zxid, at: Date.now(), ms };
-      this.log.info({ zxid: hex(zxid), ms: Math.round(ms), bytes: cursor.bytes, preimages: cursor.preimages }, 'snapshot written');
+      this.log.info({ zxid: hex(zxid), ms: Math.round(ms), bytes: c.bytes, preimages: c.preimages }, 'snapshot written');
       if (this.config.autopurgePurgeInterval > 0) await this.purge();
     } catch (err) {
       this.log.error({ err }, 'snapshot failed; the log still holds everything');
     } finally {
-      cursor.abort(); // no-op when it was read to the end; otherwise stops the copy-on-write
+      cursor?.abort(); // no-op when it was read to the end; otherwise stops the copy-on-write
       this.snapshotting = false;
     }
   }

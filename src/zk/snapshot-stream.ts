@@ -68,6 +68,7 @@ export class SnapshotCursor implements SnapshotSink {
   private pre = Buffer.allocUnsafeSlow(PRE_BYTES);
   private prePos = 0;
   private out = Buffer.allocUnsafeSlow(0);
+  private failure: Error | null = null;
   /** The slice size asked for by the current next() call. */
   private lim = 0;
 
@@ -88,11 +89,17 @@ export class SnapshotCursor implements SnapshotSink {
 
   /** Called by the tree before slot changes: its state at Z goes into the side buffer. */
   preimage(slot: number): void {
-    const n = nodeRecordBytes(this.tree, slot);
-    this.preRoom(n);
-    this.prePos = encodeNode(this.pre, this.prePos, this.tree, slot, this.aclOf(slot));
-    this.emitted++;
-    this.preimages++;
+    try {
+      const n = nodeRecordBytes(this.tree, slot);
+      this.preRoom(n);
+      this.prePos = encodeNode(this.pre, this.prePos, this.tree, slot, this.aclOf(slot));
+      this.emitted++;
+      this.preimages++;
+    } catch (e) {
+      // Runs inside apply(): a snapshot bug must fail the snapshot (next() throws), never the write.
+      this.failure ??= e instanceof Error ? e : new Error(String(e));
+      this.tree.endCow(this);
+    }
   }
 
   /** Bytes of pre-images (and header) waiting to be handed out. */
@@ -107,6 +114,10 @@ export class SnapshotCursor implements SnapshotSink {
    * larger), or null once everything was handed out. The buffer is reused by the next call.
    */
   next(maxBytes = DEFAULT_SLICE_BYTES): Buffer | null {
+    if (this.failure !== null) {
+      this.abort();
+      throw this.failure;
+    }
     if (this.phase === Phase.End) return null;
     if (this.out.length < maxBytes) this.out = Buffer.allocUnsafeSlow(maxBytes);
     this.lim = maxBytes;

@@ -291,3 +291,20 @@ test('the loader rejects bad input clearly at any chunking, and then stays faile
   assert.throws(() => l.finish(), SnapshotError);
   assert.throws(() => l.push(Buffer.alloc(1)), SnapshotError);
 });
+
+test('a failure while copying a pre-image fails the snapshot, never the write', () => {
+  const h = new Recorder(OPTS);
+  for (let i = 0; i < 20; i++) h.create(`/n${i}`, 'x');
+  const cursor = h.db.beginSnapshot();
+  (cursor as unknown as { aclOf: () => number }).aclOf = () => {
+    throw new Error('injected');
+  };
+  assert.equal(h.setData('/n7', 'changed').err, 0);
+  assert.equal(h.delete('/n8').err, 0);
+  assert.deepEqual(h.db.data('/n7'), Buffer.from('changed'));
+  assert.throws(() => cursor.next(), /injected/);
+  const again = h.db.beginSnapshot(); // copy-on-write was released
+  const chunks: Buffer[] = [];
+  for (let b = again.next(); b !== null; b = again.next()) chunks.push(Buffer.from(b));
+  assert.ok(Buffer.concat(ZkDatabase.deserialize(Buffer.concat(chunks), OPTS).serialize()).equals(Buffer.concat(h.db.serialize())));
+});
