@@ -41,7 +41,7 @@ async function handle(zk: ZkServer, prefix: string, req: http.IncomingMessage, r
   }
   if (p.startsWith(prefix + '/')) {
     const name = decodeURIComponent(p.slice(prefix.length + 1));
-    const { status, body } = adminCommand(zk, name);
+    const { status, body } = adminCommand(zk, name, url.searchParams);
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body, null, 2) + '\n');
     return;

@@ -7,7 +7,7 @@
 
 export type FrameEvent =
   | { kind: 'frame'; frame: Buffer }
-  | { kind: 'fourLetter'; word: string }
+  | { kind: 'fourLetter'; word: string; rest: Buffer }
   | { kind: 'badLength'; length: number };
 
 /** The four-letter words ZooKeeper knows; any other first int is treated as a frame length. */
@@ -40,7 +40,7 @@ export class FrameReader {
         this.first = false;
         const word = FOUR_LETTER_BY_INT.get(len);
         if (word !== undefined) {
-          out.push({ kind: 'fourLetter', word });
+          out.push({ kind: 'fourLetter', word, rest: buf.subarray(pos + 4) }); // stmk's mask follows the word
           this.failed = true; // nothing else is read on a four-letter connection
           return out;
         }

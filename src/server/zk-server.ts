@@ -33,6 +33,7 @@ import { CommitPipeline } from './pipeline.js';
 import { encodeConnectResponse, encodeNotification, encodeReply, encodeReplyView } from './replies.js';
 import { ServerMetrics } from './metrics.js';
 import { runFourLetterWord } from './fourletter.js';
+import { monitorStats } from './monitor-stats.js';
 
 const ZERO_PASSWORD = Buffer.alloc(PASSWORD_LEN);
 /** RequestHeader: xid (int) + type (int). */
@@ -140,6 +141,7 @@ export class ZkServer {
       afterBatch: (n, fsyncMs) => {
         this.metrics.fsyncTime.observe(fsyncMs / 1000);
         this.metrics.fsyncBatch.observe(n);
+        monitorStats(this).onBatch(n, fsyncMs);
         this.sinceSnapshot += n;
         if (this.sinceSnapshot >= this.snapshotEvery) void this.takeSnapshot();
       },
@@ -234,7 +236,7 @@ export class ZkServer {
     for (const ev of conn.feed(chunk)) {
       if (conn.state === 'closed' || conn.closing) return;
       if (ev.kind === 'fourLetter') {
-        this.fourLetter(conn, ev.word);
+        this.fourLetter(conn, ev.word, ev.rest);
         return;
       }
       if (ev.kind === 'badLength') {
@@ -251,10 +253,10 @@ export class ZkServer {
     }
   }
 
-  private fourLetter(conn: Connection, word: string): void {
+  private fourLetter(conn: Connection, word: string, rest: Buffer): void {
     const wl = this.config.fourLetterWhitelist;
     const allowed = wl === '*' || wl.has(word);
-    const text = allowed ? runFourLetterWord(this, word) : `${word} is not executed because it is not in the whitelist.\n`;
+    const text = allowed ? runFourLetterWord(this, word, conn, rest) : `${word} is not executed because it is not in the whitelist.\n`;
     conn.socket.end(text);
     conn.state = 'closed';
   }
@@ -295,11 +297,13 @@ export class ZkServer {
       conn.close();
       return;
     }
+    const t0 = performance.now();
     const sessionId = this.allocateSessionId();
     const passwd = randomBytes(PASSWORD_LEN);
     const body = encodeToBuffer(CreateSessionBody, { timeOut: timeout, passwd });
-    this.pipeline.propose(Op.createSession, sessionId, 0, [], body, () => {
+    this.pipeline.propose(Op.createSession, sessionId, 0, [], body, (_result, cmd) => {
       if (conn.state === 'closed') return; // the session lives on until it expires, as in ZooKeeper
+      this.noteLatency(conn, Op.createSession, t0, cmd.zxid); // the connect response is a reply ("SESS" in cons), as in ZooKeeper
       this.bindSession(conn, sessionId, timeout, passwd);
     });
   }
@@ -482,6 +486,7 @@ export class ZkServer {
     s.lastOp = name;
     s.lastResponseTime = Date.now();
     this.metrics.observeLatency(op, name, ms / 1000);
+    monitorStats(this).onReply(op, ms);
   }
 
   private onWrite(conn: Connection, xid: number, op: number, body: Buffer, t0: number): void {
@@ -509,6 +514,7 @@ export class ZkServer {
 
   /** Side effects of every applied command, whoever proposed it: watches, session bookkeeping. */
   private afterApply(result: ApplyResult, cmd: Command): void {
+    monitorStats(this).onApplied(result, cmd);
     if (result.triggers.length > 0) this.dispatch(result.triggers);
     if (cmd.op === Op.closeSession) {
       this.tracker.remove(cmd.sessionId);
@@ -526,7 +532,9 @@ export class ZkServer {
       return c !== undefined && (this.config.skipACL || checkPerm(acl, c.identities, Perms.READ));
     };
     for (const t of triggers) {
-      for (const n of this.watches.trigger(t, canRead)) this.notify(n);
+      const fired = this.watches.trigger(t, canRead);
+      monitorStats(this).onWatchesFired(t.type, fired.length);
+      for (const n of fired) this.notify(n);
     }
   }
 
@@ -584,6 +592,7 @@ export class ZkServer {
     }
     const ids = this.config.skipACL ? SUPER : conn.identities;
     const res: ReadResult = this.db.read(op, req, ids, conn.sessionId);
+    monitorStats(this).onRead(op, req, res);
     if (res.watch !== undefined) this.watches.add(conn.id, res.watch.path, res.watch.kind);
     if (res.watches !== undefined) for (const w of res.watches) this.watches.add(conn.id, w.path, w.kind);
     this.reply(conn, xid, op, t0, res.err, res.response);
@@ -671,6 +680,7 @@ export class ZkServer {
       await this.snapshots.writeStream(zxid, EPOCH, () => c.next());
       const ms = performance.now() - t0;
       this.metrics.snapshotTime.observe(ms / 1000);
+      monitorStats(this).onSnapshot(ms);
       this.lastSnapshot = { zxid, at: Date.now(), ms };
       this.log.info({ zxid: hex(zxid), ms: Math.round(ms), bytes: c.bytes, preimages: c.preimages }, 'snapshot written');
       if (this.config.autopurgePurgeInterval > 0) await this.purge();
