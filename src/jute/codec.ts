@@ -14,6 +14,8 @@ export class JuteError extends Error {
 }
 
 const TWO_32 = 4294967296;
+/** Strings up to this many UTF-16 units are tried as ASCII first by Writer.ustring. */
+const SHORT_STRING = 64;
 
 export class Reader {
   readonly buf: Buffer;
@@ -39,18 +41,24 @@ export class Reader {
     }
   }
 
+  // The integer reads and writes below are spelled out byte by byte: they are the inner loop of
+  // every record codec, and this is measurably cheaper than Buffer's checked read/write methods.
+
   int(): number {
     this.need(4);
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 4;
+    return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
   }
 
   long(): number {
     this.need(8);
-    const hi = this.buf.readInt32BE(this.pos);
-    const lo = this.buf.readUInt32BE(this.pos + 4);
-    this.pos += 8;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 8;
+    const hi = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
+    const lo = b[p + 4]! * 0x1000000 + ((b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!);
     return hi * TWO_32 + lo;
   }
 
@@ -136,19 +144,35 @@ export class Writer {
     this.buf = nb;
   }
 
+  // (Typed-array stores keep the low 8 bits, so these write exactly what writeInt32BE(v | 0)
+  // and writeUInt32BE(v >>> 0) would.)
   int(v: number): void {
     this.ensure(4);
-    this.buf.writeInt32BE(v | 0, this.pos);
-    this.pos += 4;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 24;
+    b[p + 1] = v >>> 16;
+    b[p + 2] = v >>> 8;
+    b[p + 3] = v | 0;
+    this.pos = p + 4;
   }
 
   long(v: number): void {
     this.ensure(8);
     const hi = Math.floor(v / TWO_32);
-    const lo = v - hi * TWO_32;
-    this.buf.writeInt32BE(hi | 0, this.pos);
-    this.buf.writeUInt32BE(lo >>> 0, this.pos + 4);
-    this.pos += 8;
+    const lo = (v - hi * TWO_32) >>> 0;
+    const h = hi | 0;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = h >>> 24;
+    b[p + 1] = h >>> 16;
+    b[p + 2] = h >>> 8;
+    b[p + 3] = h;
+    b[p + 4] = lo >>> 24;
+    b[p + 5] = lo >>> 16;
+    b[p + 6] = lo >>> 8;
+    b[p + 7] = lo;
+    this.pos = p + 8;
   }
 
   bigLong(v: bigint): void {
@@ -184,11 +208,29 @@ export class Writer {
       this.int(-1);
       return;
     }
-    const max = v.length * 3;
+    const len = v.length;
+    const max = len * 3;
     this.ensure(4 + max);
-    const n = this.buf.write(v, this.pos + 4, max, 'utf8');
-    this.buf.writeInt32BE(n, this.pos);
-    this.pos += 4 + n;
+    const b = this.buf;
+    const at = this.pos + 4;
+    let n = -1;
+    if (len <= SHORT_STRING) {
+      // short ASCII strings (paths, schemes, ids): a plain loop beats the call into the UTF-8 encoder
+      let i = 0;
+      for (; i < len; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[at + i] = c;
+      }
+      if (i === len) n = len;
+    }
+    if (n < 0) n = b.write(v, at, max, 'utf8');
+    const p = this.pos;
+    b[p] = n >>> 24;
+    b[p + 1] = n >>> 16;
+    b[p + 2] = n >>> 8;
+    b[p + 3] = n;
+    this.pos = at + n;
   }
 
   raw(v: Uint8Array): void {

@@ -9,7 +9,7 @@
 // the reply of any read that runs later.
 
 import type { Socket } from 'node:net';
-import { FrameReader, type FrameEvent } from './framing.js';
+import { FrameReader } from './framing.js';
 import type { Identity } from '../zk/types.js';
 
 interface Slot {
@@ -94,7 +94,8 @@ export class Connection {
   readonly remoteAddress: string;
   readonly remotePort: number;
 
-  private readonly frames: FrameReader;
+  /** Splits the byte stream; after feed(), its bufs/starts/ends/count/event hold what was completed. */
+  readonly frames: FrameReader;
   private slots: Slot[] = [];
   private head = 0;
   /** Bytes waiting to be written at the end of this event-loop turn: outBuf[0, outLen). */
@@ -115,7 +116,8 @@ export class Connection {
     socket.setNoDelay(true);
   }
 
-  feed(chunk: Buffer): FrameEvent[] {
+  /** Feeds bytes read from the socket; returns the number of frames completed (see `frames`). */
+  feed(chunk: Buffer): number {
     return this.frames.push(chunk);
   }
 

@@ -38,6 +38,21 @@ import { monitorStats } from './monitor-stats.js';
 const ZERO_PASSWORD = Buffer.alloc(PASSWORD_LEN);
 /** RequestHeader: xid (int) + type (int). */
 const REQUEST_HEADER_BYTES = 8;
+
+// Session passwords: one CSPRNG call per 256 sessions instead of one each (randomBytes is a
+// synchronous call of a few µs). Each password is a view of a block never written again.
+const PASSWORD_BLOCK = 256;
+let passwordBlock = Buffer.alloc(0);
+let passwordAt = 0;
+function newPassword(): Buffer {
+  if (passwordAt + PASSWORD_LEN > passwordBlock.length) {
+    passwordBlock = randomBytes(PASSWORD_LEN * PASSWORD_BLOCK);
+    passwordAt = 0;
+  }
+  const p = passwordBlock.subarray(passwordAt, passwordAt + PASSWORD_LEN);
+  passwordAt += PASSWORD_LEN;
+  return p;
+}
 const EPOCH = 0; // standalone: every zxid is in epoch 0, as in ZooKeeper
 
 export interface ServerCounters {
@@ -163,6 +178,9 @@ export class ZkServer {
       });
     });
     server.on('error', (e) => this.log.error({ err: e }, 'listener error'));
+    // One O_DSYNC write per group commit instead of write + fdatasync (two thread-pool round
+    // trips): same durability, ~0.03 ms less per commit and less CPU (see storage/wal.ts).
+    this.wal?.setSyncMode('dsync');
     this.running = true;
     this.scheduleReaper();
     this.schedulePurge();
@@ -233,7 +251,26 @@ export class ZkServer {
   }
 
   private onData(conn: Connection, chunk: Buffer): void {
-    for (const ev of conn.feed(chunk)) {
+    const n = conn.feed(chunk);
+    const fr = conn.frames;
+    // Once per read, not per frame: every frame of a read arrived at the same time, and the
+    // session's deadline moves the same way.
+    const t0 = n > 0 ? performance.now() : 0;
+    if (n > 0 && conn.sessionId !== 0) this.tracker.touch(conn.sessionId, Date.now());
+    for (let i = 0; i < n; i++) {
+      if (conn.state === 'closed' || conn.closing) break;
+      this.counters.packetsReceived++;
+      conn.stats.packetsReceived++;
+      const buf = fr.bufs[i]!;
+      const start = fr.starts[i]!;
+      const end = fr.ends[i]!;
+      if (conn.state === 'new') this.onConnectRequest(conn, buf.subarray(start, end));
+      else if (conn.state === 'connecting') conn.backlog.push(Buffer.from(buf.subarray(start, end)));
+      else this.onRequest(conn, buf, start, end, t0);
+    }
+    fr.release();
+    const ev = fr.event;
+    if (ev !== undefined) {
       if (conn.state === 'closed' || conn.closing) return;
       if (ev.kind === 'fourLetter') {
         this.fourLetter(conn, ev.word, ev.rest);
@@ -245,11 +282,6 @@ export class ZkServer {
         conn.close();
         return;
       }
-      this.counters.packetsReceived++;
-      conn.stats.packetsReceived++;
-      if (conn.state === 'new') this.onConnectRequest(conn, ev.frame);
-      else if (conn.state === 'connecting') conn.backlog.push(Buffer.from(ev.frame));
-      else this.onRequest(conn, ev.frame);
     }
   }
 
@@ -299,7 +331,7 @@ export class ZkServer {
     }
     const t0 = performance.now();
     const sessionId = this.allocateSessionId();
-    const passwd = randomBytes(PASSWORD_LEN);
+    const passwd = newPassword();
     const body = encodeToBuffer(CreateSessionBody, { timeOut: timeout, passwd });
     this.pipeline.propose(Op.createSession, sessionId, 0, [], body, (_result, cmd) => {
       if (conn.state === 'closed') return; // the session lives on until it expires, as in ZooKeeper
@@ -359,7 +391,7 @@ export class ZkServer {
     conn.backlog = [];
     for (const f of backlog) {
       if (conn.state !== 'connected') break;
-      this.onRequest(conn, f);
+      this.onRequest(conn, f, 0, f.length, performance.now());
     }
   }
 
@@ -399,24 +431,24 @@ export class ZkServer {
 
   // ------------------------------------------------------------ requests
 
-  private onRequest(conn: Connection, frame: Buffer): void {
-    const t0 = performance.now();
+  /** One request frame: buf[start, end), read at t0 (performance.now()). */
+  private onRequest(conn: Connection, buf: Buffer, start: number, end: number, t0: number): void {
     // RequestHeader (xid, type) read in place: no Reader or header object for it
-    if (frame.length < REQUEST_HEADER_BYTES) {
+    if (end - start < REQUEST_HEADER_BYTES) {
       this.badRequest(conn, 'header', 'truncated request header');
       return;
     }
-    const xid = frame.readInt32BE(0);
-    const type = frame.readInt32BE(4);
+    const xid = buf.readInt32BE(start);
+    const type = buf.readInt32BE(start + 4);
+    const bodyAt = start + REQUEST_HEADER_BYTES;
     conn.stats.lastCxid = xid;
-    if (conn.sessionId !== 0) this.tracker.touch(conn.sessionId, Date.now());
     if (type === Op.ping) {
       if (conn.queued() === 0) this.reply(conn, Xid.ping, Op.ping, t0, 0);
       else conn.runInOrder(() => this.reply(conn, Xid.ping, Op.ping, t0, 0));
       return;
     }
     if (type === Op.auth) {
-      this.onAuth(conn, xid, new Reader(frame, REQUEST_HEADER_BYTES, frame.length, this.config.juteMaxBuffer));
+      this.onAuth(conn, xid, new Reader(buf, bodyAt, end, this.config.juteMaxBuffer));
       return;
     }
     const spec = OPS.get(type);
@@ -437,12 +469,12 @@ export class ZkServer {
       return;
     }
     if (spec.write) {
-      this.onWrite(conn, xid, type, frame.subarray(REQUEST_HEADER_BYTES), t0);
+      this.onWrite(conn, xid, type, buf.subarray(bodyAt, end), t0);
       return;
     }
     let req: unknown;
     try {
-      req = spec.request.decode(new Reader(frame, REQUEST_HEADER_BYTES, frame.length, this.config.juteMaxBuffer));
+      req = spec.request.decode(new Reader(buf, bodyAt, end, this.config.juteMaxBuffer));
     } catch (e) {
       this.metrics.badFrames.inc({ reason: 'body' });
       this.log.warn({ conn: conn.id, op: spec.name, err: (e as Error).message }, 'undecodable request body');

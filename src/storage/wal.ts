@@ -105,12 +105,12 @@ export interface WalOptions {
   /** Recovery and maintenance warnings (torn tail truncated, stray files, ...). */
   onWarn?: (msg: string) => void;
   /**
-   * How a flush is made durable (only when fsync is on):
-   * 'dsync' (default where the platform has O_DSYNC): the batch is written through a second
+   * How a flush is made durable (only when fsync is on; see also setSyncMode):
+   * 'dsync' (where the platform has O_DSYNC, else 'fdatasync' is used): the batch is written through a second
    * descriptor of the tail segment opened with O_DSYNC, so the one positional write returns only
    * once the data (and the metadata needed to read it back) is on stable storage: ONE thread-pool
    * round trip per group commit instead of two (write, then fdatasync).
-   * 'fdatasync': write, then fdatasync.
+   * 'fdatasync' (default): write, then fdatasync.
    */
   syncMode?: 'dsync' | 'fdatasync';
 }
@@ -440,7 +440,7 @@ export class WriteAheadLog {
 
   private fsyncs = 0;
   private lastFsync = 0;
-  private readonly dsync: boolean;
+  private dsync: boolean;
   /** O_DSYNC write descriptor of the tail segment (dsync mode), opened when first needed. */
   private dsyncSeg: Segment | undefined;
   /** seg.fd of dsyncSeg when dsyncFd was opened: a re-opened segment gets a new one. */
@@ -454,9 +454,8 @@ export class WriteAheadLog {
     this.doFsync = opts.fsync ?? true;
     const p = opts.preallocate ?? true;
     this.prealloc = p === true ? DEFAULT_PREALLOC : p === false ? 'none' : p;
-    const mode = opts.syncMode ?? (O_DSYNC !== undefined ? 'dsync' : 'fdatasync');
-    if (mode !== 'dsync' && mode !== 'fdatasync') throw new RangeError(`WAL syncMode must be 'dsync' or 'fdatasync', got ${String(mode)}`);
-    this.dsync = this.doFsync && mode === 'dsync' && O_DSYNC !== undefined;
+    this.dsync = false;
+    this.setSyncMode(opts.syncMode ?? 'fdatasync');
     this.warn = opts.onWarn ?? ((m) => process.emitWarning(m, 'KraalWalWarning'));
   }
 
@@ -669,6 +668,15 @@ export class WriteAheadLog {
     if (this.closed) throw new Error(`WAL ${this.dir}: ${what} after close()`);
   }
 
+  /**
+   * Switches how later flushes are made durable (WalOptions.syncMode); safe at any time, a
+   * flush cycle already running finishes the way it started.
+   */
+  setSyncMode(mode: 'dsync' | 'fdatasync'): void {
+    if (mode !== 'dsync' && mode !== 'fdatasync') throw new RangeError(`WAL syncMode must be 'dsync' or 'fdatasync', got ${String(mode)}`);
+    this.dsync = this.doFsync && mode === 'dsync' && O_DSYNC !== undefined;
+  }
+
   /** Buffers a record in memory (not durable until a later flush() resolves). index must be > lastIndex. */
   append(rec: LogRecord): void {
     const { payload } = rec;
@@ -860,7 +868,8 @@ export class WriteAheadLog {
    */
   private async writeAndSync(b: Batch, seg: Segment, base: number, dataEnd: number): Promise<void> {
     const t0 = performance.now();
-    const fd = this.dsync ? await this.dsyncFdOf(seg) : seg.fd;
+    const dsync = this.dsync;
+    const fd = dsync ? await this.dsyncFdOf(seg) : seg.fd;
     if (this.prealloc !== 'none' && dataEnd > seg.allocated) {
       const cap = Math.max(this.segmentBytes, dataEnd);
       const step = this.prealloc === 'zeros' ? PREALLOC_STEP : cap;
@@ -881,7 +890,7 @@ export class WriteAheadLog {
       if (dataEnd > seg.allocated) seg.allocated = dataEnd;
     }
     let ms: number;
-    if (this.dsync) {
+    if (dsync) {
       ms = performance.now() - t0; // the write was the sync
     } else {
       const t1 = performance.now();

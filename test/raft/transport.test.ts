@@ -161,7 +161,10 @@ describe('transport', () => {
       let release!: () => void;
       const released = new Promise<void>((r) => (release = r));
       const got: Message[] = [];
+      const fakeSockets = new Set<net.Socket>();
       const fake = net.createServer((s) => {
+        fakeSockets.add(s);
+        s.on('error', () => undefined);
         const dec = new FrameDecoder(1 << 20);
         let hello = false;
         s.on('data', async (chunk) => {
@@ -188,7 +191,10 @@ describe('transport', () => {
         assert.deepEqual(idx, policy === 'oldest' ? [91, 92, 93, 94, 95, 96, 97, 98, 99, 100] : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       } finally {
         await a.t.close();
-        await new Promise<void>((r) => fake.close(() => r()));
+        // server.close() waits for every accepted socket; don't let a half-closed one hang the test
+        const closed = new Promise<void>((r) => fake.close(() => r()));
+        for (const s of fakeSockets) s.destroy();
+        await closed;
       }
     }
   });
@@ -206,7 +212,13 @@ describe('transport', () => {
         s.on('data', () => undefined);
         await new Promise<void>((r) => s.once('connect', () => r()));
         for (const x of bytes) s.write(x);
-        await new Promise<void>((r) => s.once('close', () => r()));
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(() => reject(new Error('the transport did not close a hostile connection within 5 s')), 5000);
+          s.once('close', () => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
       };
       const bad0 = b.t.stats().badFrames;
       await attack([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')]); // garbage handshake

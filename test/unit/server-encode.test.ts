@@ -78,3 +78,43 @@ test('encodeReplyView / encodeReply write length + ReplyHeader (+ body on succes
   w.endFrame(at);
   assert.deepEqual(n, w.toBuffer());
 });
+
+test('Writer/Reader integer and string fast paths match Buffer\'s checked methods', () => {
+  const ints = [0, 1, -1, 127, 128, 255, 256, 0x7fffffff, -0x80000000, 0x80000000, 0xffffffff, 2 ** 40 + 5, 1.5, -1.5, NaN];
+  for (const v of ints) {
+    const w = new Writer(1);
+    w.int(v);
+    const want = Buffer.alloc(4);
+    want.writeInt32BE(v | 0);
+    assert.deepEqual(w.view(), want, `int ${v}`);
+    assert.equal(new Reader(w.view()).int(), v | 0);
+  }
+  const longs = [0, 1, -1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, -(2 ** 32), 2 ** 53 - 1, -(2 ** 53) + 1, 0x1234_5678_9abc, -0x1234_5678_9abc, 12345.5];
+  for (const v of longs) {
+    const w = new Writer(1);
+    w.long(v);
+    const want = Buffer.alloc(8);
+    const hi = Math.floor(v / 2 ** 32);
+    want.writeInt32BE(hi | 0, 0);
+    want.writeUInt32BE((v - hi * 2 ** 32) >>> 0, 4);
+    assert.deepEqual(w.view(), want, `long ${v}`);
+    if (Number.isInteger(v)) {
+      assert.equal(new Reader(w.view()).long(), v);
+      assert.equal(Number(want.readBigInt64BE(0)), v);
+    }
+  }
+  const strings = ['', '/', '/a/b/c', 'x'.repeat(64), 'y'.repeat(65), 'é', '/zk/ü/✓', 'a'.repeat(63) + 'é', '😀', 'z'.repeat(1000) + '€'];
+  for (const v of strings) {
+    const w = new Writer(1);
+    w.ustring(v);
+    const bytes = Buffer.from(v, 'utf8');
+    const want = Buffer.concat([Buffer.from([bytes.length >>> 24, bytes.length >>> 16, bytes.length >>> 8, bytes.length].map((x) => x & 255)), bytes]);
+    assert.deepEqual(w.view(), want, `ustring ${JSON.stringify(v.slice(0, 20))}`);
+    assert.equal(new Reader(w.view()).ustring(), v);
+  }
+  const w = new Writer(1);
+  w.ustring(null);
+  assert.deepEqual(w.view(), Buffer.from([255, 255, 255, 255]));
+  assert.throws(() => new Reader(Buffer.alloc(3)).int(), /truncated/);
+  assert.throws(() => new Reader(Buffer.alloc(7)).long(), /truncated/);
+});
