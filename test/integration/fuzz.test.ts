@@ -11,16 +11,8 @@ import { OPS } from '../../src/jute/requests.js';
 import { OPEN_ACL_UNSAFE } from '../../src/zk/acl.js';
 import { RawClient } from '../support/raw-client.js';
 import { startTestServer } from '../support/server.js';
+import { rng } from '../support/prng.js';
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
 
 const acl = [...OPEN_ACL_UNSAFE];
 const SAMPLES: [number, unknown][] = [

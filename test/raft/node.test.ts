@@ -9,21 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { NotLeaderError, RaftNode, type RaftNodeOptions } from '../../src/raft/node.js';
+import { HOST, freePort } from './ports.js';
 
-const HOST = '127.0.0.1';
 
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 24000 + Math.floor(Math.random() * 1000);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, HOST, () => s.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error('no free port in 24000-24999');
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

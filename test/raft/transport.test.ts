@@ -10,22 +10,9 @@ import { describe, test } from 'node:test';
 import { EntryType, makeMessage, Message, MessageType } from '../../src/raft/messages.js';
 import { backoffDelay, decodeMessageFrame, FrameDecoder, Hello, Transport, TRANSPORT_MAGIC, TRANSPORT_VERSION, type TransportOptions } from '../../src/raft/transport.js';
 import { Writer } from '../../src/jute/codec.js';
+import { HOST, freePort } from './ports.js';
 
-const HOST = '127.0.0.1';
 
-/** A port in 24000-24999 that was free a moment ago. */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 24000 + Math.floor(Math.random() * 1000);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, HOST, () => s.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error('no free port in 24000-24999');
-}
 
 interface Node {
   t: Transport;

@@ -2,18 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataTree, Kind, ROOT, type Undo } from '../../src/zk/datatree.js';
 import { OPEN_ACL_UNSAFE } from '../../src/zk/acl.js';
+import { rng } from '../support/prng.js';
 
-/** mulberry32: reproducible randomness. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ModelNode {
   data: Buffer | null;

@@ -10,6 +10,7 @@ import { ZkDatabase, type ZkDatabaseOptions } from '../../src/zk/database.js';
 import { SnapshotError } from '../../src/zk/snapshot-format.js';
 import type { ApplyResult } from '../../src/zk/types.js';
 import { Harness, multiOps as m, SID, type CmdOpts } from './zk-support.js';
+import { rng } from '../support/prng.js';
 
 const OPTS: ZkDatabaseOptions = { extendedTypesEnabled: true };
 const S2 = 0x2000;
@@ -22,16 +23,6 @@ const ACLS: AclT[][] = [
   [acl(Perms.ALL, 'ip', '127.0.0.0/8')],
 ];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A Harness that keeps every command it applied, so a twin can be fed the same ones. */
 class Recorder extends Harness {

@@ -7,22 +7,12 @@ import { ZkDatabase, type ZkDatabaseOptions } from '../../src/zk/database.js';
 import { SnapshotError } from '../../src/zk/snapshot-format.js';
 import type { ApplyResult } from '../../src/zk/types.js';
 import { Harness, IP, multiOps as m, SID } from './zk-support.js';
+import { rng } from '../support/prng.js';
 
 const OPTS: ZkDatabaseOptions = { extendedTypesEnabled: true };
 const BOB = { scheme: 'digest', id: digestId('bob', 'pw') };
 const acl = (perms: number, scheme: string, id: string): ACL => ({ perms, id: { scheme, id } });
 
-/** A small deterministic PRNG (mulberry32), so fuzz cases are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Exercises every kind of state a snapshot must carry. */
 function richState(h: Harness, bigData = false): void {
