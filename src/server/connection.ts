@@ -18,13 +18,28 @@ interface Slot {
   closeAfter: boolean;
 }
 
-export interface ConnectionStats {
+/** Packet and latency counters, kept both per server (srvr/mntr) and per connection (cons). */
+export interface TrafficStats {
   packetsReceived: number;
   packetsSent: number;
   minLatency: number;
   maxLatency: number;
   totalLatency: number;
   latencyCount: number;
+}
+
+export function newTrafficStats(): TrafficStats {
+  return { packetsReceived: 0, packetsSent: 0, minLatency: Number.MAX_SAFE_INTEGER, maxLatency: 0, totalLatency: 0, latencyCount: 0 };
+}
+
+export function recordLatency(t: TrafficStats, ms: number): void {
+  t.latencyCount++;
+  t.totalLatency += ms;
+  if (ms < t.minLatency) t.minLatency = ms;
+  if (ms > t.maxLatency) t.maxLatency = ms;
+}
+
+export interface ConnectionStats extends TrafficStats {
   lastCxid: number;
   lastZxid: number;
   lastOp: string;
@@ -33,19 +48,7 @@ export interface ConnectionStats {
 }
 
 export function newConnectionStats(): ConnectionStats {
-  return {
-    packetsReceived: 0,
-    packetsSent: 0,
-    minLatency: Number.MAX_SAFE_INTEGER,
-    maxLatency: 0,
-    totalLatency: 0,
-    latencyCount: 0,
-    lastCxid: -1,
-    lastZxid: -1,
-    lastOp: 'NA',
-    lastResponseTime: 0,
-    lastLatency: 0,
-  };
+  return { ...newTrafficStats(), lastCxid: -1, lastZxid: -1, lastOp: 'NA', lastResponseTime: 0, lastLatency: 0 };
 }
 
 /** Once this many replies are owed on one connection we stop reading from it (TCP back-pressure). */

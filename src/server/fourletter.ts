@@ -8,7 +8,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import type { ZkServer } from './zk-server.js';
 import type { Connection } from './connection.js';
-import { newConnectionStats } from './connection.js';
+import { newConnectionStats, newTrafficStats } from './connection.js';
 import { KRAAL_VERSION, ZK_COMPAT_VERSION } from './version.js';
 import { Op, WatcherType } from '../jute/constants.js';
 import {
@@ -487,7 +487,7 @@ function resetConnectionStats(s: ZkServer): void {
 }
 
 function resetServerStats(s: ZkServer): void {
-  Object.assign(s.counters, { packetsReceived: 0, packetsSent: 0, minLatency: Number.MAX_SAFE_INTEGER, maxLatency: 0, totalLatency: 0, latencyCount: 0 });
+  Object.assign(s.counters, newTrafficStats());
   monitorStats(s).reset();
 }
 

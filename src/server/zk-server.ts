@@ -28,7 +28,7 @@ import { WriteAheadLog } from '../storage/wal.js';
 import { SnapshotStore } from '../storage/snapshots.js';
 import type { SnapshotCursor } from '../zk/snapshot-stream.js';
 import type { ServerConfig } from './config.js';
-import { Connection } from './connection.js';
+import { Connection, newTrafficStats, recordLatency, type TrafficStats } from './connection.js';
 import { CommitPipeline } from './pipeline.js';
 import { encodeConnectResponse, encodeNotification, encodeReply, encodeReplyView } from './replies.js';
 import { ServerMetrics } from './metrics.js';
@@ -55,13 +55,7 @@ function newPassword(): Buffer {
 }
 const EPOCH = 0; // standalone: every zxid is in epoch 0, as in ZooKeeper
 
-export interface ServerCounters {
-  packetsReceived: number;
-  packetsSent: number;
-  minLatency: number;
-  maxLatency: number;
-  totalLatency: number;
-  latencyCount: number;
+export interface ServerCounters extends TrafficStats {
   startedAt: number;
 }
 
@@ -70,15 +64,7 @@ export class ZkServer {
   readonly watches = new WatchManager();
   readonly tracker: SessionTracker;
   readonly conns = new Map<number, Connection>();
-  readonly counters: ServerCounters = {
-    packetsReceived: 0,
-    packetsSent: 0,
-    minLatency: Number.MAX_SAFE_INTEGER,
-    maxLatency: 0,
-    totalLatency: 0,
-    latencyCount: 0,
-    startedAt: Date.now(),
-  };
+  readonly counters: ServerCounters = { ...newTrafficStats(), startedAt: Date.now() };
   db!: ZkDatabase;
   private wal!: WriteAheadLog;
   private snapshots!: SnapshotStore;
@@ -501,17 +487,10 @@ export class ZkServer {
 
   private noteLatency(conn: Connection, op: number, t0: number, zxid: number): void {
     const ms = performance.now() - t0;
-    const c = this.counters;
-    c.packetsSent++;
-    c.latencyCount++;
-    c.totalLatency += ms;
-    if (ms < c.minLatency) c.minLatency = ms;
-    if (ms > c.maxLatency) c.maxLatency = ms;
+    this.counters.packetsSent++;
+    recordLatency(this.counters, ms);
     const s = conn.stats;
-    s.latencyCount++;
-    s.totalLatency += ms;
-    if (ms < s.minLatency) s.minLatency = ms;
-    if (ms > s.maxLatency) s.maxLatency = ms;
+    recordLatency(s, ms);
     s.lastLatency = ms;
     s.lastZxid = zxid;
     const name = OpName[op] ?? String(op);
