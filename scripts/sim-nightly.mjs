@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Long simulator run (nightly): millions of seeds on every core, in chunks, printing progress.
-//   npx tsc -p . && node scripts/sim-nightly.mjs [--seeds 1000000] [--from 1] [--bug NAME]
+//   npx tsc -p . && node scripts/sim-nightly.mjs [--seeds 1000000] [--from 1] [--bug NAME] [--threads N]
 // Any failing seed is printed with its replay command; exit code 1 if any failed.
 import { runParallel } from '../dist/test/raft/sim/runner.js';
 
@@ -11,12 +11,13 @@ const arg = (name, def) => {
 const total = Number(arg('seeds', 1_000_000));
 const first = Number(arg('from', Math.floor(Date.now() / 1000) % 1_000_000_000));
 const bug = arg('bug', undefined);
+const threads = arg('threads', undefined);
 const chunk = 20_000;
 let runs = 0;
 let failures = [];
 const t0 = Date.now();
 for (let from = first; from < first + total; from += chunk) {
-  const r = await runParallel({ from, count: Math.min(chunk, first + total - from), bug });
+  const r = await runParallel({ from, count: Math.min(chunk, first + total - from), bug }, ...(threads ? [Number(threads)] : []));
   runs += r.runs;
   failures.push(...r.failures);
   const secs = (Date.now() - t0) / 1000;

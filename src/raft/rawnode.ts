@@ -45,6 +45,10 @@ export class RawNode {
   private prevHard: HardState;
   private prevSoft: SoftState;
   private outstanding: Ready | undefined;
+  /** Conf-change entries in the outstanding Ready, how many the application applied, and how many of the rest a snapshot made stale. */
+  private confChangesHandedOut = 0;
+  private confChangesApplied = 0;
+  private staleConfChanges = 0;
 
   constructor(config: RaftConfig, raft?: Raft) {
     this.raft = raft ?? new Raft(config);
@@ -73,11 +77,19 @@ export class RawNode {
    */
   step(m: Message): void {
     if (isLocalMessage(m.type)) throw new Error(`raft: local message ${m.type} received from the network`);
+    const snapBefore = this.raft.raftLog.unstableSnapshot;
     try {
       this.raft.step(m);
     } catch (e) {
       if (e instanceof ProposalDroppedError) return;
       throw e;
+    } finally {
+      // A leader's snapshot installed while the application still holds committed entries from the
+      // outstanding Ready: those entries precede the snapshot, whose ConfState already includes
+      // their effect. Applying their conf changes again would move the membership backwards.
+      if (this.outstanding !== undefined && this.raft.raftLog.unstableSnapshot !== snapBefore) {
+        this.staleConfChanges = this.confChangesHandedOut - this.confChangesApplied;
+      }
     }
   }
 
@@ -103,6 +115,11 @@ export class RawNode {
 
   /** Applies a committed ConfChange entry; returns the new membership (to save with snapshots). */
   applyConfChange(cc: ConfChange): ConfState {
+    this.confChangesApplied++;
+    if (this.staleConfChanges > 0) {
+      this.staleConfChanges--;
+      return this.raft.confState();
+    }
     return this.raft.applyConfChange(cc);
   }
 
@@ -161,6 +178,10 @@ export class RawNode {
     rd.mustSync =
       rd.entries.length > 0 || rd.snapshot !== undefined || (rd.hardState !== undefined && (hs.term !== this.prevHard.term || hs.vote !== this.prevHard.vote));
     this.outstanding = rd;
+    this.confChangesHandedOut = 0;
+    for (const e of rd.committedEntries) if (e.type === EntryType.ConfChange) this.confChangesHandedOut++;
+    this.confChangesApplied = 0;
+    this.staleConfChanges = 0;
     return rd;
   }
 

@@ -10,7 +10,8 @@ import { RaftLog } from '../../src/raft/log.js';
 import { MemoryStorage } from '../../src/raft/memory-storage.js';
 import { ConfChangeType, type Entry, EntryType, makeMessage, Message, MessageType } from '../../src/raft/messages.js';
 import { majorityCommitted, majorityVoteResult, JointConfig } from '../../src/raft/quorum.js';
-import { ProposalDroppedError } from '../../src/raft/raft.js';
+import { decodeConfChange, encodeConfChange, ProposalDroppedError } from '../../src/raft/raft.js';
+import { RawNode } from '../../src/raft/rawnode.js';
 import { decodeFromBuffer, encodeToBuffer } from '../../src/jute/schema.js';
 import { Net } from './harness.js';
 
@@ -329,6 +330,46 @@ describe('§5 log compaction: snapshots in chunks', () => {
     assert.equal(net.raft(3).raftLog.committed, net.raft(1).raftLog.committed);
     net.propose(1, 'after');
     assert.deepEqual(net.node(3).applied, ['after']);
+  });
+  test('a snapshot installed while committed conf changes are still being applied makes them no-ops (sim seed 501901)', () => {
+    // Follower 3 is in a joint config and has been handed the committed "leave joint" entry in a
+    // Ready, but has not applied it when the leader's snapshot (taken after both, plain config) arrives.
+    const storage = new MemoryStorage();
+    const rn = new RawNode({ id: 3, storage, electionTick: 10, heartbeatTick: 1, random: () => 0.5, voters: [1, 2, 3] });
+    const enter = { changes: [{ type: ConfChangeType.AddVoter, node: 4 }, { type: ConfChangeType.RemoveNode, node: 2 }], joint: true, context: Buffer.alloc(0) };
+    const leave = { changes: [], joint: false, context: Buffer.alloc(0) };
+    const ccEntry = (index: number, c: typeof enter | typeof leave): Entry => ({ index, term: 1, type: EntryType.ConfChange, data: encodeConfChange(c) });
+    rn.step(makeMessage({ type: MessageType.App, from: 1, to: 3, term: 1, index: 0, logTerm: 0, commit: 2, entries: [ent(1, 1, 'a'), ccEntry(2, enter), ccEntry(3, leave)] }));
+    const persist = rn.ready();
+    storage.append(persist.entries);
+    if (persist.hardState) storage.setHardState(persist.hardState);
+    rn.advance(persist);
+    const first = rn.ready();
+    assert.deepEqual(first.committedEntries.map((e) => e.index), [1, 2]);
+    assert.deepEqual(rn.applyConfChange(decodeConfChange(first.committedEntries[1]!.data!)).votersOutgoing, [1, 2, 3]);
+    rn.advance(first);
+    rn.step(makeMessage({ type: MessageType.Heartbeat, from: 1, to: 3, term: 1, commit: 3 }));
+    const rd = rn.ready();
+    assert.deepEqual(rd.committedEntries.map((e) => e.index), [3]);
+    const snapConf = { voters: [1, 3, 4], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+    rn.step(makeMessage({ type: MessageType.Snap, from: 1, to: 3, term: 1, snapshot: { index: 10, term: 1, confState: snapConf }, offset: 0, data: Buffer.from('S'), done: true }));
+    for (const e of rd.committedEntries) {
+      if (e.type === EntryType.ConfChange) assert.deepEqual(rn.applyConfChange(decodeConfChange(e.data!)).voters, [1, 3, 4]);
+    }
+    rn.advance(rd);
+    const rd2 = rn.ready();
+    assert.equal(rd2.snapshot?.meta.index, 10);
+    storage.applySnapshot(rd2.snapshot!);
+    rn.advance(rd2);
+    assert.deepEqual(rn.raft.confState(), snapConf);
+    // Conf changes after the snapshot apply normally again.
+    rn.step(makeMessage({ type: MessageType.App, from: 1, to: 3, term: 1, index: 10, logTerm: 1, commit: 11, entries: [{ index: 11, term: 1, type: EntryType.ConfChange, data: encodeConfChange({ changes: [{ type: ConfChangeType.AddLearner, node: 5 }], joint: false, context: Buffer.alloc(0) }) }] }));
+    const rd3a = rn.ready();
+    storage.append(rd3a.entries);
+    rn.advance(rd3a);
+    const rd3 = rn.ready();
+    assert.deepEqual(rn.applyConfChange(decodeConfChange(rd3.committedEntries[0]!.data!)).learners, [5]);
+    rn.advance(rd3);
   });
 });
 

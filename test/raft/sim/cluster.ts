@@ -218,7 +218,13 @@ interface SimNode {
 
 export function simulate(opts: SimOptions): SimStats {
   const sim = new Simulation(opts);
-  sim.run();
+  try {
+    sim.run();
+  } catch (e) {
+    // An assertion inside the Raft core is as much a finding as a failed check: give it the seed and the trace.
+    if (e instanceof SimFailure) throw e;
+    sim.fail(`exception: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  }
   return sim.stats;
 }
 
