@@ -9,17 +9,20 @@
 //   2. rd.entries: if the first one is at or below the WAL's last index (a follower overwriting
 //      a conflicting suffix, or a suffix that recovery could not use), truncateAfter(first-1)
 //      first; then append them (buffered).
-//   3. rd.hardState: when term or vote changed, save it (durable) concurrently with step 4;
-//      when only the commit index moved, save it in the background, coalesced (see below).
+//   3. rd.hardState: when term or vote changed, save it (durable) concurrently with step 4, with
+//      the commit index of the previous Ready (see below).
 //   4. one WAL flush() (group commit: one write + fdatasync for the whole Ready).
 //   Only then are the MemoryStorage updated and persist() resolved: the caller may send the
 //   messages and apply the committed entries.
 //
-// The commit index is a hint, not a safety property: after a crash it may be behind (entries
-// are re-learned from the leader) or ahead of the durable log (the core clamps it to the last
-// index, raft.ts constructor). So commit-only changes never cost a synchronous fsync here; they
-// reach the hardstate file in the background (at most once per commitSaveIntervalMs, default 1 s)
-// and at close().
+// The commit index on disk is a hint that must never run ahead of the durable log: a Ready's
+// commit can cover entries that the same Ready writes, replacing stale ones of an older term.
+// Saved before those reach the disk, it would make a node that crashed in between apply the
+// stale entries after restart (the simulator found exactly that). So a commit index becomes
+// savable only once its Ready's flush completed, and commit-only changes never cost a
+// synchronous fsync: they reach the hardstate file in the background (at most once per
+// commitSaveIntervalMs, default 1 s) and at close(). After a crash it may be behind (entries
+// are re-learned from the leader, or re-committed by a single node's own election).
 //
 // WAL record: index and term in the record header (CRC per record, torn tails cut on open);
 // payload = [entry type (u8)][entry data]. Snapshot file body = [u32 length of the
@@ -118,8 +121,13 @@ export class DurableStorage {
 
   private readonly warn: (msg: string) => void;
   private readonly retain: number;
-  /** Newest hard state handed to us (the background saver writes this). */
-  private hs: HardState;
+  /**
+   * Newest commit index whose entries are all durable (the background saver writes this, with
+   * the newest term and vote). A Ready's commit may cover entries written by that same Ready, so
+   * it becomes savable only after the Ready's WAL flush: a commit index on disk ahead of the
+   * durable log would let a restarted node apply stale entries a new leader had replaced.
+   */
+  private durableCommit: number;
   /** Term and vote known durable or being saved. */
   private savedTerm: number;
   private savedVote: number;
@@ -146,7 +154,7 @@ export class DurableStorage {
     this.hardStateStore = hss;
     this.snapshots = snaps;
     this.restoredSnapshot = snap;
-    this.hs = { ...hs };
+    this.durableCommit = hs.commit;
     this.savedTerm = hs.term;
     this.savedVote = hs.vote;
     this.commitSavedValue = hs.commit;
@@ -252,17 +260,14 @@ export class DurableStorage {
     }
     const waits: Promise<void>[] = [];
     const hs = rd.hardState;
-    if (hs !== undefined) {
-      this.hs = { ...hs };
-      if (hs.term !== this.savedTerm || hs.vote !== this.savedVote) {
-        this.savedTerm = hs.term;
-        this.savedVote = hs.vote;
-        this.commitSavedValue = hs.commit;
-        this.st.hardStateSaves++;
-        waits.push(this.hardStateStore.save(toStored(hs)));
-      } else if (hs.commit !== this.commitSavedValue) {
-        this.saveCommitInBackground();
-      }
+    if (hs !== undefined && (hs.term !== this.savedTerm || hs.vote !== this.savedVote)) {
+      // Term and vote must be durable before this Ready's messages are sent; the commit index
+      // written with them is the last one known to be covered (see durableCommit).
+      this.savedTerm = hs.term;
+      this.savedVote = hs.vote;
+      this.commitSavedValue = this.durableCommit;
+      this.st.hardStateSaves++;
+      waits.push(this.hardStateStore.save(this.stored()));
     }
     if (ents.length > 0) {
       this.st.flushes++;
@@ -270,6 +275,10 @@ export class DurableStorage {
     }
     if (waits.length === 1) await waits[0];
     else if (waits.length > 1) await Promise.all(waits);
+    if (hs !== undefined && hs.commit > this.durableCommit) {
+      this.durableCommit = hs.commit;
+      this.saveCommitInBackground();
+    }
 
     if (snap !== undefined) this.memory.applySnapshot(snap);
     if (ents.length > 0) this.memory.append(ents);
@@ -291,13 +300,13 @@ export class DurableStorage {
     }
     this.commitDirty = false;
     this.lastCommitSave = Date.now();
-    const hs = { ...this.hs };
+    const stored = this.stored();
     this.st.commitSaves++;
     this.commitSaveRunning = this.hardStateStore
-      .save(toStored(hs))
+      .save(stored)
       .then(
         () => {
-          this.commitSavedValue = Math.max(this.commitSavedValue, hs.commit);
+          this.commitSavedValue = Math.max(this.commitSavedValue, stored.commit);
         },
         (e: Error) => this.warn(`raft storage: background save of the commit index failed: ${e.message}`),
       )
@@ -333,6 +342,11 @@ export class DurableStorage {
     return { ...this.st, walSegments: w.segments, walBytes: w.dataBytes, fsyncs: w.fsyncCount };
   }
 
+  /** What the hard state file should hold now (vote convention: see the header). */
+  private stored(): StoredHardState {
+    return { term: this.savedTerm, vote: this.savedVote === NONE ? null : this.savedVote, commit: this.durableCommit };
+  }
+
   /** Saves the latest commit index, flushes and closes the log. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -340,13 +354,11 @@ export class DurableStorage {
     if (this.commitTimer !== undefined) clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
     while (this.commitSaveRunning !== undefined) await this.commitSaveRunning;
-    if (this.hs.commit !== this.commitSavedValue) {
-      await this.hardStateStore.save(toStored(this.hs)).catch((e: Error) => this.warn(`raft storage: saving the commit index at close failed: ${e.message}`));
+    if (this.durableCommit !== this.commitSavedValue) {
+      await this.hardStateStore.save(this.stored()).catch((e: Error) => this.warn(`raft storage: saving the commit index at close failed: ${e.message}`));
     }
     await this.wal.close();
   }
 }
 
-function toStored(hs: HardState): { term: number; vote: number | null; commit: number } {
-  return { term: hs.term, vote: hs.vote === NONE ? null : hs.vote, commit: hs.commit };
-}
+type StoredHardState = { term: number; vote: number | null; commit: number };

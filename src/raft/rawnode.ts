@@ -6,7 +6,9 @@
 //   2. if hasReady(): rd = ready(), then
 //      a. persist rd.hardState (if set), rd.entries (appending; an entry at an index that exists
 //         replaces it and everything after) and rd.snapshot (if set), and make them durable;
-//         then write them to the MemoryStorage (storage.append / applySnapshot / setHardState);
+//         then write them to the MemoryStorage (storage.append / applySnapshot / setHardState).
+//         If term/vote and entries are made durable separately, hardState.commit must not reach
+//         the disk before the entries of the same Ready do (it may cover them);
 //      b. send rd.messages (several may depend on (a): votes and append acks);
 //      c. apply rd.snapshot (if set) then rd.committedEntries in order; for each ConfChange
 //         entry call applyConfChange(); serve rd.readStates once applied ≥ their index;

@@ -28,8 +28,9 @@ async function handle(zk: ZkServer, prefix: string, req: http.IncomingMessage, r
   const url = new URL(req.url ?? '/', 'http://localhost');
   const p = url.pathname;
   if (p === '/metrics') {
-    const text = await zk.metrics.registry.metrics();
-    res.writeHead(200, { 'content-type': zk.metrics.registry.contentType });
+    const registry = await zk.metrics.registry();
+    const text = await registry.metrics();
+    res.writeHead(200, { 'content-type': registry.contentType });
     res.end(text);
     return;
   }

@@ -49,6 +49,8 @@ export interface ServerConfig {
   extendedTypesEnabled: boolean;
   juteMaxBuffer: number;
   forceSync: boolean;
+  /** Kraal: group commits of at most this many bytes found with the log idle are written inline (WalOptions.inlineSyncBytes); 0 = always async. */
+  walInlineSyncBytes: number;
   globalOutstandingLimit: number;
   /** DigestAuthenticationProvider.superDigest, `super:<base64 sha1>`. */
   superDigest: string | undefined;
@@ -147,6 +149,7 @@ export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConf
     extendedTypesEnabled: false,
     juteMaxBuffer: 1048575,
     forceSync: true,
+    walInlineSyncBytes: 4096,
     globalOutstandingLimit: 1000,
     superDigest: undefined,
     skipACL: false,
@@ -528,6 +531,9 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   },
   forceSync: (c, cfg) => {
     cfg.forceSync = yesNo(c);
+  },
+  'kraal.walInlineSyncBytes': (c, cfg) => {
+    cfg.walInlineSyncBytes = int(c, 0, 1 << 20, 'an integer from 0 to 1048576 (bytes; 0 = off)');
   },
   globalOutstandingLimit: (c, cfg) => {
     cfg.globalOutstandingLimit = int(c, 1, INT_MAX, POS_INT);

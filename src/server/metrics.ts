@@ -1,7 +1,11 @@
 // Prometheus metrics for one server instance (its own registry, so several
 // in-process servers — tests, embedded use — never share counters).
+//
+// Every metric is kept as plain numbers here; prom-client (and its process metrics, which start
+// an event-loop monitor) is loaded only when the registry is first asked for, i.e. on the first
+// scrape of /metrics. A server nobody scrapes does not carry it: about 12 MB of resident memory.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
 
 export interface GaugeSources {
   znodes(): number;
@@ -12,6 +16,8 @@ export interface GaugeSources {
   outstanding(): number;
   approximateDataSize(): number;
   lastZxid(): number;
+  packetsReceived(): number;
+  packetsSent(): number;
 }
 
 const OP_OFFSET = 128;
@@ -79,10 +85,8 @@ export class FastHistogram {
     readonly help: string,
     private readonly bounds: readonly number[],
     private readonly labelName: string | undefined,
-    registry: Registry,
   ) {
     if (labelName === undefined) this.unlabelled = this.labels('');
-    registry.registerMetric(this as unknown as Metric);
   }
 
   /** The series for one label value (create it once and keep it: lookups are by string). */
@@ -128,84 +132,120 @@ export class FastHistogram {
   }
 }
 
+/** A counter with at most one label, exported in prom-client's Counter form. */
+export class FastCounter {
+  readonly type = 'counter';
+  readonly aggregator = 'sum';
+  private readonly byLabel = new Map<string, number>();
+  private value = 0;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelName?: string,
+  ) {}
+
+  inc(labels?: Record<string, string>, n = 1): void {
+    if (this.labelName === undefined || labels === undefined) {
+      this.value += n;
+      return;
+    }
+    const v = labels[this.labelName] ?? '';
+    this.byLabel.set(v, (this.byLabel.get(v) ?? 0) + n);
+  }
+
+  reset(): void {
+    this.value = 0;
+    this.byLabel.clear();
+  }
+
+  get(): Promise<{ name: string; help: string; type: string; values: MetricValue[]; aggregator: string }> {
+    const ln = this.labelName;
+    // prom-client shows an unlabelled counter from the start, a labelled series once incremented
+    const values: MetricValue[] =
+      ln === undefined ? [{ value: this.value, metricName: this.name, labels: {} }] : [...this.byLabel].map(([v, n]) => ({ value: n, metricName: this.name, labels: { [ln]: v } }));
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator });
+  }
+}
+
+/** A gauge (or a counter the server keeps anyway) read from its source at scrape time. */
+class SourceGauge {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly read: () => number,
+    readonly type: 'gauge' | 'counter' = 'gauge',
+  ) {}
+  reset(): void {}
+  get(): Promise<{ name: string; help: string; type: string; values: MetricValue[]; aggregator: string }> {
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values: [{ value: this.read(), metricName: this.name, labels: {} }], aggregator: this.aggregator });
+  }
+}
+
 export class ServerMetrics {
-  readonly registry = new Registry();
   readonly requestLatency: FastHistogram;
   readonly fsyncTime: FastHistogram;
   readonly fsyncBatch: FastHistogram;
-  readonly snapshotTime: Histogram;
-  readonly badFrames: Counter<'reason'>;
-  readonly rejectedConnections: Counter<'reason'>;
-  readonly packetsReceived: Counter;
-  readonly packetsSent: Counter;
-  readonly sessionsExpired: Counter;
-  readonly authFailures: Counter;
+  readonly snapshotTime: FastHistogram;
+  readonly badFrames: FastCounter;
+  readonly rejectedConnections: FastCounter;
+  readonly sessionsExpired: FastCounter;
+  readonly authFailures: FastCounter;
+  private readonly all: (FastHistogram | FastCounter | SourceGauge)[];
+  private registryPromise: Promise<Registry> | undefined;
   /** Latency series by opcode (opcodes are small integers, offset so that negative ones fit). */
   private readonly latencyByOp: (HistogramSeries | undefined)[] = [];
 
-  constructor(src: GaugeSources, withProcessMetrics = true) {
-    const r = this.registry;
-    if (withProcessMetrics) collectDefaultMetrics({ register: r, prefix: 'kraal_' });
+  constructor(
+    src: GaugeSources,
+    private readonly withProcessMetrics = true,
+  ) {
     this.requestLatency = new FastHistogram(
       'kraal_request_latency_seconds',
       'Time from a request frame being read to its reply being queued, by operation',
       LATENCY_BUCKETS_S,
       'op',
-      r,
     );
-    this.fsyncTime = new FastHistogram(
-      'kraal_fsync_seconds',
-      'Write + fdatasync time of one group-commit batch of the transaction log',
-      LATENCY_BUCKETS_S,
-      undefined,
-      r,
-    );
-    this.fsyncBatch = new FastHistogram(
-      'kraal_fsync_batch_size',
-      'Commands made durable by one fdatasync (group commit)',
-      [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
-      undefined,
-      r,
-    );
-    this.snapshotTime = new Histogram({
-      name: 'kraal_snapshot_seconds',
-      help: 'Time to serialise and durably write one snapshot',
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [r],
+    this.fsyncTime = new FastHistogram('kraal_fsync_seconds', 'Write + fdatasync time of one group-commit batch of the transaction log', LATENCY_BUCKETS_S, undefined);
+    this.fsyncBatch = new FastHistogram('kraal_fsync_batch_size', 'Commands made durable by one fdatasync (group commit)', [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], undefined);
+    this.snapshotTime = new FastHistogram('kraal_snapshot_seconds', 'Time to serialise and durably write one snapshot', [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], undefined);
+    this.badFrames = new FastCounter('kraal_bad_frames_total', 'Client frames refused (oversize, undecodable, unknown opcode, before connect)', 'reason');
+    this.rejectedConnections = new FastCounter('kraal_rejected_connections_total', 'Connections closed at accept time (maxClientCnxns per IP, maxCnxns)', 'reason');
+    this.sessionsExpired = new FastCounter('kraal_sessions_expired_total', 'Sessions closed by expiry');
+    this.authFailures = new FastCounter('kraal_auth_failures_total', 'Failed addauth requests');
+    const gauge = (name: string, help: string, f: () => number) => new SourceGauge(name, help, f);
+    this.all = [
+      this.requestLatency,
+      this.fsyncTime,
+      this.fsyncBatch,
+      this.snapshotTime,
+      this.badFrames,
+      this.rejectedConnections,
+      new SourceGauge('kraal_packets_received_total', 'Client frames received', () => src.packetsReceived(), 'counter'),
+      new SourceGauge('kraal_packets_sent_total', 'Frames sent to clients', () => src.packetsSent(), 'counter'),
+      this.sessionsExpired,
+      this.authFailures,
+      gauge('kraal_znode_count', 'Znodes in the data tree (counted as ZooKeeper does)', () => src.znodes()),
+      gauge('kraal_watch_count', 'Registered watches', () => src.watches()),
+      gauge('kraal_ephemerals_count', 'Ephemeral znodes', () => src.ephemerals()),
+      gauge('kraal_sessions', 'Live sessions', () => src.sessions()),
+      gauge('kraal_connections', 'Open client connections', () => src.connections()),
+      gauge('kraal_outstanding_requests', 'Requests received and not yet answered', () => src.outstanding()),
+      gauge('kraal_approximate_data_size_bytes', 'Sum of znode path and data sizes', () => src.approximateDataSize()),
+      gauge('kraal_last_zxid', 'Zxid of the last applied transaction', () => src.lastZxid()),
+    ];
+  }
+
+  /** The prom-client registry with every metric (loads prom-client on first use). */
+  registry(): Promise<Registry> {
+    this.registryPromise ??= import('prom-client').then((prom) => {
+      const r = new prom.Registry();
+      if (this.withProcessMetrics) prom.collectDefaultMetrics({ register: r, prefix: 'kraal_' });
+      for (const m of this.all) r.registerMetric(m as unknown as Metric);
+      return r;
     });
-    this.badFrames = new Counter({
-      name: 'kraal_bad_frames_total',
-      help: 'Client frames refused (oversize, undecodable, unknown opcode, before connect)',
-      labelNames: ['reason'],
-      registers: [r],
-    });
-    this.rejectedConnections = new Counter({
-      name: 'kraal_rejected_connections_total',
-      help: 'Connections closed at accept time (maxClientCnxns per IP, maxCnxns)',
-      labelNames: ['reason'],
-      registers: [r],
-    });
-    this.packetsReceived = new Counter({ name: 'kraal_packets_received_total', help: 'Client frames received', registers: [r] });
-    this.packetsSent = new Counter({ name: 'kraal_packets_sent_total', help: 'Frames sent to clients', registers: [r] });
-    this.sessionsExpired = new Counter({ name: 'kraal_sessions_expired_total', help: 'Sessions closed by expiry', registers: [r] });
-    this.authFailures = new Counter({ name: 'kraal_auth_failures_total', help: 'Failed addauth requests', registers: [r] });
-    const gauge = (name: string, help: string, f: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers: [r],
-        collect() {
-          this.set(f());
-        },
-      });
-    gauge('kraal_znode_count', 'Znodes in the data tree (counted as ZooKeeper does)', () => src.znodes());
-    gauge('kraal_watch_count', 'Registered watches', () => src.watches());
-    gauge('kraal_ephemerals_count', 'Ephemeral znodes', () => src.ephemerals());
-    gauge('kraal_sessions', 'Live sessions', () => src.sessions());
-    gauge('kraal_connections', 'Open client connections', () => src.connections());
-    gauge('kraal_outstanding_requests', 'Requests received and not yet answered', () => src.outstanding());
-    gauge('kraal_approximate_data_size_bytes', 'Sum of znode path and data sizes', () => src.approximateDataSize());
-    gauge('kraal_last_zxid', 'Zxid of the last applied transaction', () => src.lastZxid());
+    return this.registryPromise;
   }
 
   /** `op` is the opcode, `name` its label value (looked up only the first time an opcode is seen). */

@@ -109,6 +109,8 @@ export class ZkServer {
       outstanding: () => this.outstanding(),
       approximateDataSize: () => this.db.approximateDataSize(),
       lastZxid: () => this.db.lastZxid,
+      packetsReceived: () => this.counters.packetsReceived,
+      packetsSent: () => this.counters.packetsSent,
     });
   }
 
@@ -125,7 +127,7 @@ export class ZkServer {
     // Streamed: the body goes chunk by chunk into the loader, never whole in memory.
     const snap = await this.snapshots.loadLatest((meta) => ZkDatabase.loader(opts, { totalBytes: meta.bodyBytes }));
     this.db = snap === undefined ? new ZkDatabase(opts) : snap.value;
-    this.wal = await WriteAheadLog.open(this.config.dataLogDir, { fsync: this.config.forceSync, onWarn: warn });
+    this.wal = await WriteAheadLog.open(this.config.dataLogDir, { fsync: this.config.forceSync, onWarn: warn, inlineSyncBytes: this.config.walInlineSyncBytes });
     let replayed = 0;
     for await (const rec of this.wal.read(this.db.lastZxid + 1)) {
       const cmd = decodeCommand(rec.payload);

@@ -114,5 +114,7 @@ describe('AdminServer', { concurrency: false }, () => {
     }
     assert.match(text, /^kraal_znode_count \d+$/m);
     assert.match(text, /^kraal_request_latency_seconds_count\{op="getData"\} [1-9]\d*$/m);
+    assert.match(text, /^kraal_packets_received_total [1-9]\d*$/m, 'frames received are counted');
+    assert.match(text, /^kraal_process_cpu_user_seconds_total /m, 'process metrics (loaded on the first scrape)');
   });
 });

@@ -103,7 +103,7 @@ test('the server survives random and mutated frames and keeps serving correctly'
     assert.equal(got.body.data.toString(), 'ok', `seed ${seed}`);
     const stillSetup = await setup.request(Op.exists, { path: '/fz', watch: false });
     assert.equal(stillSetup.header.err, 0, `seed ${seed}: a bystander connection keeps working`);
-    const metrics = await s.server.metrics.registry.getSingleMetricAsString('kraal_bad_frames_total');
+    const metrics = await (await s.server.metrics.registry()).getSingleMetricAsString('kraal_bad_frames_total');
     assert.match(metrics, /kraal_bad_frames_total\{reason="/, 'refused frames are counted');
     check.destroy();
     setup.destroy();

@@ -109,6 +109,35 @@ describe('DurableStorage', () => {
     await ds.close();
   });
 
+  test("a Ready's commit index is never saved before that Ready's entries are durable", async () => {
+    // Entries 4..6 replace a stale suffix; the same Ready commits 6 and changes the term. If the
+    // hard state (saved concurrently with the WAL flush) carried commit 6 and the process died
+    // before the flush, a restart would apply the stale entries (simulator seed 553923).
+    const dir = tmp();
+    const ds = await DurableStorage.open({ dir, ...quiet });
+    await ds.persist(ready({ hardState: { term: 1, vote: 1, commit: 3 }, entries: ents(1, 6, 1) }));
+    const saves: { commit: number; walFlushedTo: number }[] = [];
+    const store = (ds as unknown as { hardStateStore: HardStateStore }).hardStateStore;
+    const save = store.save.bind(store);
+    let durableTo = ds.wal.lastIndex ?? 0;
+    store.save = (hs) => {
+      saves.push({ commit: hs.commit, walFlushedTo: durableTo });
+      return save(hs);
+    };
+    const flush = ds.wal.flush.bind(ds.wal);
+    ds.wal.flush = async () => {
+      const target = ds.wal.lastIndex ?? 0;
+      await flush();
+      durableTo = target;
+    };
+    await ds.persist(ready({ hardState: { term: 2, vote: 2, commit: 6 }, entries: [ent(4, 2, 'n4'), ent(5, 2, 'n5'), ent(6, 2, 'n6')] }));
+    await ds.close();
+    assert.ok(saves.length >= 2, JSON.stringify(saves));
+    assert.equal(saves[0]!.commit, 3, 'the term/vote save carries the last commit already covered by durable entries');
+    for (const sv of saves) assert.ok(sv.commit <= 3 || sv.walFlushedTo >= 6, `commit ${sv.commit} saved while the WAL was durable only to ${sv.walFlushedTo}`);
+    assert.deepEqual(await new HardStateStore(dir).load(), { term: 2, vote: 2, commit: 6 });
+  });
+
   test('commit index ahead of the log after a crash: the core clamps it', async () => {
     const dir = tmp();
     let ds = await DurableStorage.open({ dir, ...quiet });

@@ -274,6 +274,41 @@ describe('group commit', () => {
   });
 });
 
+describe('inline sync (inlineSyncBytes)', () => {
+  test('a small flush with the log idle is written inline; large or concurrent ones stay async; all recover', async () => {
+    const dir = newDir();
+    const { wal } = await openWal(dir, { fsync: true, syncMode: 'dsync', inlineSyncBytes: 4096 });
+    let idx = 1;
+    wal.append({ index: idx, term: 1, payload: payloadFor(idx) });
+    idx++;
+    await wal.flush(); // opens the O_DSYNC descriptor: async
+    assert.equal(wal.inlineSyncs, 0);
+    for (let k = 0; k < 3; k++) {
+      wal.append({ index: idx, term: 1, payload: payloadFor(idx) });
+      idx++;
+      await wal.flush();
+    }
+    assert.equal(wal.inlineSyncs, 3, 'lone small flushes are inline');
+    for (let k = 0; k < 300; k++, idx++) wal.append({ index: idx, term: 1, payload: payloadFor(idx) });
+    await wal.flush();
+    assert.equal(wal.inlineSyncs, 3, 'a batch over the limit goes through the thread pool');
+    wal.append({ index: idx, term: 1, payload: payloadFor(idx, 5000) });
+    idx++;
+    const running = wal.flush(); // async (over the limit) and still running...
+    wal.append({ index: idx, term: 1, payload: payloadFor(idx) });
+    idx++;
+    const next = wal.flush(); // ...so this one must wait for it, not overtake it inline
+    assert.equal(wal.inlineSyncs, 3);
+    await Promise.all([running, next]);
+    await wal.close();
+    const { wal: again } = await openWal(dir);
+    const recs = await readAll(again);
+    assert.deepEqual(recs.map((r) => r.index), range(1, idx - 1));
+    assert.deepEqual(recs[recs.length - 1]!.payload, payloadFor(idx - 1));
+    await again.close();
+  });
+});
+
 describe('segments', () => {
   test('roll at segmentBytes, read across segments, reopen', async () => {
     const dir = newDir();

@@ -351,7 +351,11 @@ class Simulation {
         const k = r.int(rd.entries.length + 1);
         node.storage.append(rd.entries.slice(0, k));
       }
-      if (rd.hardState !== undefined && r.chance(0.5)) node.storage.setHardState(rd.hardState);
+      // Term and vote may reach the disk before the entries; the commit index may not (the
+      // storage contract in rawnode.ts, kept by durable-storage.ts).
+      if (rd.hardState !== undefined && r.chance(0.5)) {
+        node.storage.setHardState({ ...rd.hardState, commit: node.storage.initialState().hardState.commit });
+      }
     }
     node.pending = undefined;
     node.rn = undefined;
