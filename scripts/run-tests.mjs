@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the test suites with node's built-in runner in ONE invocation (one summary).
-//   node scripts/run-tests.mjs              unit + integration + crash + raft + client + compat + faults
+//   node scripts/run-tests.mjs              unit + integration + crash + raft + client + shell + compat + faults
 //   node scripts/run-tests.mjs unit crash   only those suites
 // Compiled tests live in dist/test/<suite>/ (npm test compiles first); plain .mjs tests in test/<suite>/.
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'integration', 'crash', 'raft', 'client', 'compat', 'faults'];
+const suites = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'integration', 'crash', 'raft', 'client', 'shell', 'compat', 'faults'];
 
 function collect(dir, suffixes, out) {
   if (!existsSync(dir)) return;

@@ -4,10 +4,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { parseZooCfg, parseMyid, applyOverrides, defaultConfig, ConfigError, type ServerConfig } from '../server/config.js';
-import { runServer } from '../server/start.js';
 import { CorruptionError, repairTruncate } from '../storage/wal.js';
-import { createLogger } from '../server/logger.js';
 import { KRAAL_VERSION } from '../server/version.js';
+import { registerShell } from '../shell/cli.js';
 
 function loadConfig(file: string | undefined, flags: Record<string, string>): { config: ServerConfig; warnings: string[] } {
   if (file === undefined) {
@@ -36,6 +35,8 @@ program
   .option('-D, --set <key=value...>', 'override any zoo.cfg key', [])
   .option('--log-level <level>', 'trace|debug|info|warn|error', process.env.KRAAL_LOG_LEVEL ?? 'info')
   .action(async (file: string | undefined, opts: { port?: string; dataDir?: string; adminPort?: string; set: string[]; logLevel: string }) => {
+    // Loaded here so that `kraal shell` does not carry the server (and the reverse, see shell/cli.ts).
+    const [{ createLogger }, { runServer }] = await Promise.all([import('../server/logger.js'), import('../server/start.js')]);
     const log = createLogger(opts.logLevel);
     const flags: Record<string, string> = {};
     for (const kv of opts.set) {
@@ -86,6 +87,8 @@ program
     if (truncated !== undefined) process.stdout.write(`truncated ${truncated} at offset ${offset}\n`);
     for (const r of removed) process.stdout.write(`removed ${r}\n`);
   });
+
+registerShell(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof ConfigError) {
