@@ -372,7 +372,7 @@ export class RaftNode {
     if (index <= this.snapIndex || this.o.takeSnapshot === undefined) return;
     const data = await this.o.takeSnapshot();
     const keep = Math.min(this.o.snapshotKeep ?? 1000, index - this.storage.memory.firstIndex() + 1);
-    await this.storage.compact(index, this.rn.raft.confState(), data, Math.max(0, keep));
+    await this.storage.compact(index, this.rn.raft.appliedConfState(), data, Math.max(0, keep));
     this.snapIndex = index;
     this.st.snapshotsTaken++;
   }

@@ -8,8 +8,10 @@
 //   Figure 2 rules; §5.4.2 commit only current-term entries by counting; §9.6 PreVote;
 //   §6.2 CheckQuorum + leader lease on votes; §3.10 leadership transfer (TimeoutNow);
 //   §6.4 ReadIndex; §4.2.1 learners; §4.3 joint consensus and §4.1 single-server changes
-//   (configs take effect when APPLIED, one pending change at a time, and a new leader must
-//   first apply an entry of its own term — see proposeConfChange);
+//   (a config takes effect when its entry is APPENDED and is undone if that entry is cut from
+//   the log; one pending change at a time, and a new leader must first apply an entry of its
+//   own term — see confChangeRefusal; applyConfChange only moves the applied config that
+//   snapshots record);
 //   §5 log compaction with snapshots sent in resumable chunks.
 // Naming: become* = role change, step* = role's message handler, handle* = one message,
 // maybe* = conditional action, send*/bcast* = output.
@@ -103,10 +105,21 @@ export class Raft {
   state: StateType = 'follower';
   readonly raftLog: RaftLog;
 
+  /**
+   * The configuration in force: the newest one in the log, committed or not (Raft thesis §4.1,
+   * "a server always uses the latest configuration in its log"). Deciding with the applied one
+   * instead lets a node whose commit knowledge lags two changes behind win an election with an
+   * old-config majority that no longer intersects the new config's (simulator seed 505617).
+   */
   config: JointConfig;
   learners = new Set<number>();
   learnersNext = new Set<number>();
   autoLeave = false;
+  /** The configuration as of the applied index (what snapshots record), and the index of the entry (or snapshot) it comes from. */
+  private appliedConf!: ConfState;
+  private appliedConfIndex = 0;
+  /** Configs of conf-change entries in the log that are not applied yet, in index order. */
+  private confLog: { index: number; term: number; cs: ConfState }[] = [];
   progress = new Map<number, Progress>();
   votes = new Map<number, boolean>();
 
@@ -160,6 +173,7 @@ export class Raft {
       ? confState
       : { voters: c.voters ?? [], votersOutgoing: [], learners: c.learners ?? [], learnersNext: [], autoLeave: false };
     this.config = new JointConfig(new Set());
+    this.appliedConf = cs;
     this.applyConfState(cs);
     if (hardState.term > 0 || hardState.vote !== NONE || hardState.commit > 0) {
       this.term = hardState.term;
@@ -170,7 +184,57 @@ export class Raft {
       this.raftLog.commitTo(Math.min(hardState.commit, this.raftLog.lastIndex()));
     }
     if (c.applied !== undefined && c.applied > this.raftLog.applied) this.raftLog.appliedTo(c.applied);
+    // Conf changes in the log after the snapshot: those the application already applied are part
+    // of the applied config; the rest are in force already (config-on-append).
+    const from = c.storage.snapshot().meta.index + 1;
+    this.appliedConfIndex = from - 1;
+    for (const e of this.raftLog.lastIndex() >= from ? this.entriesFrom(from) : []) {
+      if (e.type !== EntryType.ConfChange) continue;
+      const next = nextConfState(this.confState(), decodeFromBuffer(ConfChangeCodec, e.data!));
+      if (e.index <= this.raftLog.applied) {
+        this.appliedConf = next;
+        this.appliedConfIndex = e.index;
+      } else {
+        this.confLog.push({ index: e.index, term: e.term, cs: next });
+      }
+      this.applyConfState(next);
+    }
     this.becomeFollower(this.term, NONE);
+  }
+
+  private entriesFrom(from: number): Entry[] {
+    const out: Entry[] = [];
+    const last = this.raftLog.lastIndex();
+    for (let i = from; i <= last; ) {
+      const ents = this.raftLog.slice(i, last + 1, 64 * 1024 * 1024);
+      out.push(...ents);
+      i += ents.length;
+    }
+    return out;
+  }
+
+  /**
+   * Brings the config in force up to date after entries were appended to the log (by this
+   * leader or from one) or a conflicting suffix was cut: drops configs of entries no longer in
+   * the log, then adopts those of new conf-change entries.
+   */
+  private noteConfEntries(appended: readonly Entry[]): void {
+    let changed = false;
+    while (this.confLog.length > 0) {
+      const top = this.confLog[this.confLog.length - 1]!;
+      if (top.index <= this.raftLog.lastIndex() && this.raftLog.matchTerm(top.index, top.term)) break;
+      this.confLog.pop();
+      changed = true;
+    }
+    const known = this.confLog.length > 0 ? this.confLog[this.confLog.length - 1]!.index : this.appliedConfIndex;
+    for (const e of appended) {
+      if (e.type !== EntryType.ConfChange || e.index <= known || !this.raftLog.matchTerm(e.index, e.term)) continue;
+      const base = this.confLog.length > 0 ? this.confLog[this.confLog.length - 1]!.cs : this.appliedConf;
+      const cs = nextConfState(base, decodeFromBuffer(ConfChangeCodec, e.data!));
+      this.confLog.push({ index: e.index, term: e.term, cs });
+      changed = true;
+    }
+    if (changed) this.applyConfState(this.confLog.length > 0 ? this.confLog[this.confLog.length - 1]!.cs : this.appliedConf);
   }
 
   // ---- roles -----------------------------------------------------------------------------
@@ -339,28 +403,8 @@ export class Raft {
   private hup(transfer: boolean): void {
     if (this.state === 'leader') return;
     if (!this.promotable()) return;
-    if (this.hasUnappliedConfChanges()) return; // our config may be stale
     if (this.preVote && !transfer) this.campaign('pre');
     else this.campaign(transfer ? 'transfer' : 'election');
-  }
-
-  private hasUnappliedConfChanges(): boolean {
-    const lo = this.raftLog.applied + 1;
-    const hi = Math.min(this.raftLog.committed, this.raftLog.lastIndex());
-    if (lo > hi) return false;
-    let i = lo;
-    while (i <= hi) {
-      let ents: Entry[];
-      try {
-        ents = this.raftLog.slice(i, hi + 1, 64 * 1024 * 1024);
-      } catch (e) {
-        if (e instanceof CompactedError) return false;
-        throw e;
-      }
-      for (const e of ents) if (e.type === EntryType.ConfChange) return true;
-      i += ents.length;
-    }
-    return false;
   }
 
   private campaign(kind: 'pre' | 'election' | 'transfer'): void {
@@ -500,6 +544,7 @@ export class Raft {
       return;
     }
     const lastNew = this.raftLog.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (lastNew !== undefined && (this.confLog.length > 0 || m.entries.some((e) => e.type === EntryType.ConfChange))) this.noteConfEntries(m.entries);
     if (lastNew !== undefined) {
       this.send({ type: MessageType.AppResp, to: m.from, index: lastNew });
       return;
@@ -558,6 +603,9 @@ export class Raft {
       return;
     }
     this.raftLog.restore(snap);
+    this.appliedConf = snap.meta.confState;
+    this.appliedConfIndex = index;
+    this.confLog = [];
     this.applyConfState(snap.meta.confState);
   }
 
@@ -654,6 +702,7 @@ export class Raft {
     }
     this.raftLog.append(ents);
     this.progress.get(this.id)?.maybeUpdate(this.raftLog.lastIndex());
+    if (ents.some((e) => e.type === EntryType.ConfChange)) this.noteConfEntries(ents);
     this.maybeCommit();
   }
 
@@ -856,60 +905,31 @@ export class Raft {
 
   // ---- membership --------------------------------------------------------------------------
 
-  /** The ConfState after applying cc to the current one; throws if cc is not allowed. */
+  /** The ConfState after cc on top of the config in force; throws if cc is not allowed. */
   nextConfState(cc: ConfChange): ConfState {
-    const incoming = new Set(this.config.incoming);
-    const outgoing = new Set(this.config.outgoing);
-    const learners = new Set(this.learners);
-    const learnersNext = new Set(this.learnersNext);
-    const joint = this.config.isJoint;
-    if (cc.changes.length === 0 && !cc.joint) {
-      if (!joint) throw new Error('cannot leave a joint config: not in one');
-      for (const id of learnersNext) learners.add(id);
-      return toConfState(incoming, new Set(), learners, new Set(), false);
-    }
-    if (joint) throw new Error('already in a joint config: leave it first');
-    const enterJoint = cc.joint || cc.changes.length > 1;
-    const out = enterJoint ? new Set(incoming) : new Set<number>();
-    for (const ch of cc.changes) {
-      assert(ch.node > 0, 'conf change node id must be positive');
-      switch (ch.type) {
-        case ConfChangeType.AddVoter:
-          learners.delete(ch.node);
-          learnersNext.delete(ch.node);
-          incoming.add(ch.node);
-          break;
-        case ConfChangeType.AddLearner:
-          incoming.delete(ch.node);
-          if (out.has(ch.node)) learnersNext.add(ch.node);
-          else learners.add(ch.node);
-          break;
-        case ConfChangeType.RemoveNode:
-          incoming.delete(ch.node);
-          learners.delete(ch.node);
-          learnersNext.delete(ch.node);
-          break;
-        default:
-          throw new Error(`unknown conf change type ${ch.type}`);
-      }
-    }
-    if (incoming.size === 0) throw new Error('the configuration would have no voters');
-    if (!enterJoint) {
-      // One-at-a-time safety (§4.1): the old and new voter sets differ by at most one server,
-      // so any majority of one intersects any majority of the other.
-      let diff = 0;
-      for (const id of incoming) if (!this.config.incoming.has(id)) diff++;
-      for (const id of this.config.incoming) if (!incoming.has(id)) diff++;
-      if (diff > 1) throw new Error('a simple conf change may change at most one voter; use joint consensus');
-    }
-    return toConfState(incoming, out, learners, learnersNext, enterJoint && !cc.joint);
+    return nextConfState(this.confState(), cc);
   }
 
-  /** Applies a committed conf change (the application calls this when it applies the entry). */
+  /**
+   * The application applied a committed conf change (in log order): the applied config moves to
+   * it. The config in force already includes it (it took effect when appended). A leader that
+   * is not a voter of the applied config steps down: it led until its removal committed.
+   */
   applyConfChange(cc: ConfChange): ConfState {
-    const cs = this.nextConfState(cc);
-    this.applyConfState(cs);
-    return cs;
+    const expected = nextConfState(this.appliedConf, cc);
+    const head = this.confLog.shift();
+    assert(head !== undefined && sameConfState(head.cs, expected), () => `applied conf change ${JSON.stringify(expected)} is not the next one in the log (${JSON.stringify(head?.cs)})`);
+    this.appliedConf = expected;
+    this.appliedConfIndex = head.index;
+    if (this.state === 'leader' && !new JointConfig(new Set(expected.voters), new Set(expected.votersOutgoing)).isVoter(this.id)) {
+      this.becomeFollower(this.term, NONE);
+    }
+    return expected;
+  }
+
+  /** The configuration as of the applied index (what a snapshot taken now must record). */
+  appliedConfState(): ConfState {
+    return this.appliedConf;
   }
 
   private applyConfState(cs: ConfState): void {
@@ -933,11 +953,8 @@ export class Raft {
       pr.isLearner = isLearner;
     }
     if (this.state !== 'leader') return;
-    if (!this.config.isVoter(this.id)) {
-      // Removed or demoted: stop leading; the remaining voters elect a leader among themselves.
-      this.becomeFollower(this.term, NONE);
-      return;
-    }
+    // A leader the new config removes keeps leading (without counting itself) until the change
+    // commits and is applied: then it steps down (applyConfChange).
     if (this.leadTransferee !== NONE && !this.config.isVoter(this.leadTransferee)) this.leadTransferee = NONE;
     if (this.maybeCommit()) this.releaseReadsAfterFirstCommit();
     this.bcastAppend();
@@ -976,6 +993,60 @@ function toConfState(
   autoLeave: boolean,
 ): ConfState {
   return { voters: sorted(incoming), votersOutgoing: sorted(outgoing), learners: sorted(learners), learnersNext: sorted(learnersNext), autoLeave };
+}
+
+/** The ConfState after cc on top of base; throws if cc is not allowed there. */
+export function nextConfState(base: ConfState, cc: ConfChange): ConfState {
+  const baseIncoming = new Set(base.voters);
+  const incoming = new Set(base.voters);
+  const learners = new Set(base.learners);
+  const learnersNext = new Set(base.learnersNext);
+  const joint = base.votersOutgoing.length > 0;
+  if (cc.changes.length === 0 && !cc.joint) {
+    if (!joint) throw new Error('cannot leave a joint config: not in one');
+    for (const id of learnersNext) learners.add(id);
+    return toConfState(incoming, new Set(), learners, new Set(), false);
+  }
+  if (joint) throw new Error('already in a joint config: leave it first');
+  const enterJoint = cc.joint || cc.changes.length > 1;
+  const out = enterJoint ? new Set(incoming) : new Set<number>();
+  for (const ch of cc.changes) {
+    assert(ch.node > 0, 'conf change node id must be positive');
+    switch (ch.type) {
+      case ConfChangeType.AddVoter:
+        learners.delete(ch.node);
+        learnersNext.delete(ch.node);
+        incoming.add(ch.node);
+        break;
+      case ConfChangeType.AddLearner:
+        incoming.delete(ch.node);
+        if (out.has(ch.node)) learnersNext.add(ch.node);
+        else learners.add(ch.node);
+        break;
+      case ConfChangeType.RemoveNode:
+        incoming.delete(ch.node);
+        learners.delete(ch.node);
+        learnersNext.delete(ch.node);
+        break;
+      default:
+        throw new Error(`unknown conf change type ${ch.type}`);
+    }
+  }
+  if (incoming.size === 0) throw new Error('the configuration would have no voters');
+  if (!enterJoint) {
+    // One-at-a-time safety (§4.1): the old and new voter sets differ by at most one server,
+    // so any majority of one intersects any majority of the other.
+    let diff = 0;
+    for (const id of incoming) if (!baseIncoming.has(id)) diff++;
+    for (const id of baseIncoming) if (!incoming.has(id)) diff++;
+    if (diff > 1) throw new Error('a simple conf change may change at most one voter; use joint consensus');
+  }
+  return toConfState(incoming, out, learners, learnersNext, enterJoint && !cc.joint);
+}
+
+function sameConfState(a: ConfState, b: ConfState): boolean {
+  const eq = (x: readonly number[], y: readonly number[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return eq(a.voters, b.voters) && eq(a.votersOutgoing, b.votersOutgoing) && eq(a.learners, b.learners) && eq(a.learnersNext, b.learnersNext) && a.autoLeave === b.autoLeave;
 }
 
 export function encodeConfChange(cc: ConfChange): Buffer {

@@ -11,7 +11,8 @@
 //         the disk before the entries of the same Ready do (it may cover them);
 //      b. send rd.messages (several may depend on (a): votes and append acks);
 //      c. apply rd.snapshot (if set) then rd.committedEntries in order; for each ConfChange
-//         entry call applyConfChange(); serve rd.readStates once applied ≥ their index;
+//         entry call applyConfChange() (the change is already in force since it was appended;
+//         this records it as applied, for snapshots); serve rd.readStates once applied ≥ their index;
 //      d. advance(rd).
 //   Exactly one Ready is outstanding at a time.
 
@@ -120,7 +121,7 @@ export class RawNode {
     this.confChangesApplied++;
     if (this.staleConfChanges > 0) {
       this.staleConfChanges--;
-      return this.raft.confState();
+      return this.raft.appliedConfState();
     }
     return this.raft.applyConfChange(cc);
   }

@@ -31,6 +31,11 @@ export interface PipelineHooks {
   onFatal: (err: Error) => void;
   /** Runs an applied command's side effects (watch dispatch) for commands with no local caller. */
   onApplied?: (result: ApplyResult, cmd: Command) => void;
+  /**
+   * Whether a small batch may be written inline, blocking the event loop for one disk write
+   * (WalOptions.inlineSyncBytes): only worth it when no other client could be served meanwhile.
+   */
+  mayWriteInline?: () => boolean;
 }
 
 export class CommitPipeline {
@@ -115,7 +120,7 @@ export class CommitPipeline {
     this.queued = [];
     this.flushing = true;
     const t0 = performance.now();
-    this.wal.flush().then(
+    this.wal.flush(this.hooks.mayWriteInline?.() ?? false).then(
       () => {
         const fsyncMs = performance.now() - t0;
         this.flushing = false;

@@ -763,13 +763,14 @@ export class WriteAheadLog {
 
   /**
    * Resolves once every record appended before this call is durable (written and
-   * fdatasync'd). Calls made while an fdatasync runs share the next one.
+   * fdatasync'd). Calls made while an fdatasync runs share the next one. allowInline = false
+   * keeps this flush off the inline path (the caller knows other work could use the wait).
    */
-  flush(): Promise<void> {
+  flush(allowInline = true): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const target = this.appendSeq;
     if (this.settledSeq >= target) return Promise.resolve();
-    if (this.inlineSyncBytes > 0) {
+    if (this.inlineSyncBytes > 0 && allowInline) {
       try {
         if (this.tryInlineSync()) return Promise.resolve();
       } catch (e) {
