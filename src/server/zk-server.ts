@@ -54,12 +54,6 @@ function newPassword(): Buffer {
   return p;
 }
 const EPOCH = 0; // standalone: every zxid is in epoch 0, as in ZooKeeper
-/**
- * Group commits are written inline (see WalOptions.inlineSyncBytes) only after this long with a
- * single connection sending: with several clients, the async write lets the event loop serve
- * the others meanwhile, which matters more than the thread-pool round trip it costs.
- */
-const SOLO_READER_MS = 5;
 
 export interface ServerCounters extends TrafficStats {
   startedAt: number;
@@ -71,9 +65,6 @@ export class ZkServer {
   readonly tracker: SessionTracker;
   readonly conns = new Map<number, Connection>();
   readonly counters: ServerCounters = { ...newTrafficStats(), startedAt: Date.now() };
-  /** The connection that last sent frames, and when another one did before it (SOLO_READER_MS). */
-  private lastReader: Connection | undefined;
-  private readerSwitchAt = 0;
   db!: ZkDatabase;
   private wal!: WriteAheadLog;
   private snapshots!: SnapshotStore;
@@ -150,7 +141,6 @@ export class ZkServer {
     this.pipeline = new CommitPipeline(this.db, this.wal, EPOCH, {
       onFatal: (err) => this.fatal(err),
       onApplied: (result, cmd) => this.afterApply(result, cmd),
-      mayWriteInline: () => performance.now() - this.readerSwitchAt > SOLO_READER_MS,
       afterBatch: (n, fsyncMs) => {
         this.metrics.fsyncTime.observe(fsyncMs / 1000);
         this.metrics.fsyncBatch.observe(n);
@@ -254,10 +244,6 @@ export class ZkServer {
     // Once per read, not per frame: every frame of a read arrived at the same time, and the
     // session's deadline moves the same way.
     const t0 = n > 0 ? performance.now() : 0;
-    if (n > 0 && conn !== this.lastReader) {
-      this.lastReader = conn;
-      this.readerSwitchAt = t0;
-    }
     if (n > 0 && conn.sessionId !== 0) this.tracker.touch(conn.sessionId, Date.now());
     for (let i = 0; i < n; i++) {
       if (conn.state === 'closed' || conn.closing) break;
