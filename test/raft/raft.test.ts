@@ -305,6 +305,31 @@ describe('§4.2.1 learners and §4.1/§4.3 membership changes', () => {
     }
     assert.ok(net.raft(2).state === 'leader' || net.raft(3).state === 'leader');
   });
+
+  test('§4.1 a conf change is in force once appended, before commit; cutting it from the log reverts it', () => {
+    const storage = new MemoryStorage();
+    const rn = new RawNode({ id: 1, storage, electionTick: 10, heartbeatTick: 1, random: () => 0.5, voters: [1, 2, 3], preVote: false });
+    const change = (type: number, node: number): Entry & { data: Buffer } => ({ index: 0, term: 0, type: EntryType.ConfChange, data: encodeConfChange({ changes: [{ type, node }], joint: false, context: Buffer.alloc(0) }) });
+    const at = (e: Entry, index: number, term: number): Entry => ({ ...e, index, term });
+    // Leader 2 (term 1) sends: remove 3, then add 4. Node 1 never learns that they committed.
+    rn.step(makeMessage({ type: MessageType.App, from: 2, to: 1, term: 1, index: 0, logTerm: 0, commit: 0, entries: [ent(1, 1), at(change(ConfChangeType.RemoveNode, 3), 2, 1), ent(3, 1), at(change(ConfChangeType.AddVoter, 4), 4, 1)] }));
+    assert.deepEqual(rn.raft.confState().voters, [1, 2, 4], 'the newest config in the log is in force');
+    assert.deepEqual(rn.raft.appliedConfState().voters, [1, 2, 3], 'the applied config has not moved');
+    // Campaigning, it asks the members of {1,2,4}; a grant from the removed node 3 does not count.
+    rn.campaign();
+    const asked = rn.raft.msgs.filter((m) => m.type === MessageType.Vote).map((m) => m.to).sort();
+    assert.deepEqual(asked, [2, 4]);
+    const term = rn.raft.term;
+    rn.step(makeMessage({ type: MessageType.VoteResp, from: 3, to: 1, term }));
+    assert.equal(rn.raft.state, 'candidate', 'an old-config majority {1,3} does not elect');
+    rn.step(makeMessage({ type: MessageType.VoteResp, from: 4, to: 1, term }));
+    assert.equal(rn.raft.state, 'leader', 'a majority of {1,2,4} does');
+    // A new leader (term 5) overwrites index 4: the config falls back to the one before it.
+    const f = new RawNode({ id: 1, storage: new MemoryStorage(), electionTick: 10, heartbeatTick: 1, random: () => 0.5, voters: [1, 2, 3] });
+    f.step(makeMessage({ type: MessageType.App, from: 2, to: 1, term: 1, index: 0, logTerm: 0, commit: 0, entries: [ent(1, 1), at(change(ConfChangeType.RemoveNode, 3), 2, 1), ent(3, 1), at(change(ConfChangeType.AddVoter, 4), 4, 1)] }));
+    f.step(makeMessage({ type: MessageType.App, from: 2, to: 1, term: 5, index: 3, logTerm: 1, commit: 0, entries: [ent(4, 5, 'x')] }));
+    assert.deepEqual(f.raft.confState().voters, [1, 2]);
+  });
 });
 
 describe('§5 log compaction: snapshots in chunks', () => {
@@ -331,31 +356,6 @@ describe('§5 log compaction: snapshots in chunks', () => {
     net.propose(1, 'after');
     assert.deepEqual(net.node(3).applied, ['after']);
   });
-  test('§4.1 a conf change is in force once appended, before commit; cutting it from the log reverts it', () => {
-    const storage = new MemoryStorage();
-    const rn = new RawNode({ id: 1, storage, electionTick: 10, heartbeatTick: 1, random: () => 0.5, voters: [1, 2, 3], preVote: false });
-    const change = (type: number, node: number): Entry & { data: Buffer } => ({ index: 0, term: 0, type: EntryType.ConfChange, data: encodeConfChange({ changes: [{ type, node }], joint: false, context: Buffer.alloc(0) }) });
-    const at = (e: Entry, index: number, term: number): Entry => ({ ...e, index, term });
-    // Leader 2 (term 1) sends: remove 3, then add 4. Node 1 never learns that they committed.
-    rn.step(makeMessage({ type: MessageType.App, from: 2, to: 1, term: 1, index: 0, logTerm: 0, commit: 0, entries: [ent(1, 1), at(change(ConfChangeType.RemoveNode, 3), 2, 1), ent(3, 1), at(change(ConfChangeType.AddVoter, 4), 4, 1)] }));
-    assert.deepEqual(rn.raft.confState().voters, [1, 2, 4], 'the newest config in the log is in force');
-    assert.deepEqual(rn.raft.appliedConfState().voters, [1, 2, 3], 'the applied config has not moved');
-    // Campaigning, it asks the members of {1,2,4}; a grant from the removed node 3 does not count.
-    rn.campaign();
-    const asked = rn.raft.msgs.filter((m) => m.type === MessageType.Vote).map((m) => m.to).sort();
-    assert.deepEqual(asked, [2, 4]);
-    const term = rn.raft.term;
-    rn.step(makeMessage({ type: MessageType.VoteResp, from: 3, to: 1, term }));
-    assert.equal(rn.raft.state, 'candidate', 'an old-config majority {1,3} does not elect');
-    rn.step(makeMessage({ type: MessageType.VoteResp, from: 4, to: 1, term }));
-    assert.equal(rn.raft.state, 'leader', 'a majority of {1,2,4} does');
-    // A new leader (term 5) overwrites index 4: the config falls back to the one before it.
-    const f = new RawNode({ id: 1, storage: new MemoryStorage(), electionTick: 10, heartbeatTick: 1, random: () => 0.5, voters: [1, 2, 3] });
-    f.step(makeMessage({ type: MessageType.App, from: 2, to: 1, term: 1, index: 0, logTerm: 0, commit: 0, entries: [ent(1, 1), at(change(ConfChangeType.RemoveNode, 3), 2, 1), ent(3, 1), at(change(ConfChangeType.AddVoter, 4), 4, 1)] }));
-    f.step(makeMessage({ type: MessageType.App, from: 2, to: 1, term: 5, index: 3, logTerm: 1, commit: 0, entries: [ent(4, 5, 'x')] }));
-    assert.deepEqual(f.raft.confState().voters, [1, 2]);
-  });
-
   test('a snapshot installed while committed conf changes are still being applied makes them no-ops (sim seed 501901)', () => {
     // Follower 3 is in a joint config and has been handed the committed "leave joint" entry in a
     // Ready, but has not applied it when the leader's snapshot (taken after both, plain config) arrives.
