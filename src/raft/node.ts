@@ -116,6 +116,8 @@ export class RaftNode {
   private unreachable = new Set<number>();
   private ticks = 0;
   private proposals: Queued[] = [];
+  /** Payloads for the leader, from forward(). */
+  private forwards: Buffer[] = [];
   private campaignRequested = false;
   private readonly pending = new Map<number, Pending>();
 
@@ -206,6 +208,20 @@ export class RaftNode {
     });
   }
 
+  /**
+   * Hands `data` to the leader as a proposal, from any member: a follower forwards it (one
+   * message per batch), the leader appends it. Fire and forget: there is no index to wait for,
+   * so the caller recognises its entry when it is applied (by something in the payload) and
+   * gives up after a timeout of its own; a forwarded proposal can be lost with a leader change.
+   * Throws NotLeaderError when no leader is known.
+   */
+  forward(data: Buffer): void {
+    if (this.stopping) throw this.stoppedErr ?? new NodeStoppedError(`raft node ${this.id} is stopped`);
+    if (this.rn.raft.state !== 'leader' && this.rn.raft.lead === 0) throw new NotLeaderError(0);
+    this.forwards.push(data);
+    this.kick();
+  }
+
   /** Starts an election at once (tests; an admin action). */
   campaign(): void {
     this.campaignRequested = true;
@@ -288,6 +304,7 @@ export class RaftNode {
       this.unreachable.clear();
     }
     if (this.proposals.length > 0) this.feedProposals();
+    if (this.forwards.length > 0) this.feedForwards();
   }
 
   /** All queued proposals as one Prop message: one append, one broadcast, one fsync. */
@@ -316,6 +333,19 @@ export class RaftNode {
     for (const q of batch) this.pending.set(index++, { term, deadline, resolve: q.resolve, reject: q.reject });
     this.st.proposals += batch.length;
     this.st.proposalBatches++;
+  }
+
+  /** Forwarded payloads as one Prop message: the core appends it (leader) or sends it to the leader (follower). */
+  private feedForwards(): void {
+    const batch = this.forwards;
+    this.forwards = [];
+    const entries = batch.map((data) => ({ term: 0, index: 0, type: EntryType.Normal, data }));
+    try {
+      this.rn.raft.step(makeMessage({ type: MessageType.Prop, from: this.id, entries }));
+    } catch (err) {
+      if (!(err instanceof ProposalDroppedError)) throw err;
+      // No leader right now: dropped, as a forward lost in transit would be (the caller times out).
+    }
   }
 
   private expireProposals(): void {

@@ -13,8 +13,11 @@
 // earlier run re-applied after a restart match nothing) and number route the apply result back
 // to the connection that asked, on the member that proposed it; every other member applies the
 // command for its side effects only (watches).
-// A proposal whose outcome the log cannot report (leader lost, timeout) fails with the error; it
-// may still commit later, exactly like a ZooKeeper request whose connection was lost.
+// A follower forwards its proposals to the leader (ZooKeeper's followers do the same with
+// writes); the result comes back when the follower applies the entry. A proposal whose outcome
+// the log cannot report (no leader, leadership lost, no entry within the timeout: see
+// expireForwarded) fails with the error; it may still commit later, exactly like a ZooKeeper
+// request whose connection was lost.
 
 import { randomInt } from 'node:crypto';
 import { Command } from '../zk/command.js';
@@ -27,8 +30,11 @@ import { decodeFromBuffer } from '../jute/schema.js';
 /** The part of a Raft member the write path uses (RaftNode implements it). */
 export interface ReplicatedLog {
   readonly id: number;
-  /** Resolves with the entry's index once it is committed and applied here (through onApply). */
+  readonly isLeader: boolean;
+  /** Leader only: resolves with the entry's index once it is committed and applied here (through onApply). */
   propose(data: Buffer): Promise<number>;
+  /** Any member: hands data to the leader, fire and forget (throws when no leader is known). */
+  forward(data: Buffer): void;
 }
 
 /** A committed log entry as the write path needs it. */
@@ -52,6 +58,12 @@ const TWO_32 = 4294967296;
 interface Waiting {
   done: AppliedCallback | undefined;
   failed: ((err: Error) => void) | undefined;
+  /** When a forwarded proposal was sent (0: proposed on the leader, which reports its own outcome). */
+  forwardedAt: number;
+}
+
+export class ForwardTimeoutError extends Error {
+  override name = 'ForwardTimeoutError';
 }
 
 export class RaftWritePath {
@@ -95,13 +107,33 @@ export class RaftWritePath {
     } finally {
       ctx.cmd = undefined;
     }
-    this.waiting.set(proposal, { done, failed });
-    this.log.propose(data).catch((err: Error) => {
-      const w = this.waiting.get(proposal);
-      if (w === undefined) return; // applied meanwhile
-      this.waiting.delete(proposal);
-      w.failed?.(err);
-    });
+    if (this.log.isLeader) {
+      this.waiting.set(proposal, { done, failed, forwardedAt: 0 });
+      this.log.propose(data).catch((err: Error) => this.fail(proposal, err));
+      return;
+    }
+    this.waiting.set(proposal, { done, failed, forwardedAt: this.clock() });
+    try {
+      this.log.forward(data);
+    } catch (err) {
+      this.fail(proposal, err as Error);
+    }
+  }
+
+  private fail(proposal: number, err: Error): void {
+    const w = this.waiting.get(proposal);
+    if (w === undefined) return; // applied meanwhile
+    this.waiting.delete(proposal);
+    w.failed?.(err);
+  }
+
+  /** Fails forwarded proposals not applied within timeoutMs (call it now and then, e.g. every tick). */
+  expireForwarded(now: number, timeoutMs: number): void {
+    for (const [proposal, w] of this.waiting) {
+      if (w.forwardedAt !== 0 && now - w.forwardedAt >= timeoutMs) {
+        this.fail(proposal, new ForwardTimeoutError(`forwarded write not applied within ${timeoutMs} ms; it may still be`));
+      }
+    }
   }
 
   /** The zxid the next command applied in `term` gets. */

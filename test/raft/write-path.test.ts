@@ -1,6 +1,7 @@
 // The ZooKeeper write path on the Raft log (src/server/raft-write-path.ts): three RaftNodes in
 // this process over loopback TCP with fsync, each applying committed commands to its own
-// ZkDatabase. Every member must end with the same tree and the same zxids, zxids must be
+// ZkDatabase. Followers forward their proposals to the leader and get their results back when they
+// apply the entry. Every member must end with the same tree and the same zxids, zxids must be
 // term << 32 | counter with the counter restarting in each term, and a member that was down
 // must catch up to exactly the same state.
 
@@ -12,7 +13,7 @@ import { after, test } from 'node:test';
 import { Op } from '../../src/jute/constants.js';
 import { CreateRequest } from '../../src/jute/records.js';
 import { encodeToBuffer } from '../../src/jute/schema.js';
-import { NotLeaderError, RaftNode } from '../../src/raft/node.js';
+import { RaftNode } from '../../src/raft/node.js';
 import { RaftWritePath } from '../../src/server/raft-write-path.js';
 import { CreateSessionBody } from '../../src/zk/command.js';
 import { ZkDatabase } from '../../src/zk/database.js';
@@ -48,7 +49,15 @@ test('three members apply the same commands with the same zxids, across a leader
   const start = async (id: number): Promise<Member> => {
     // The write path exists before the node: RaftNode.start restores a snapshot into it.
     let node: RaftNode | undefined;
-    const wp = new RaftWritePath(new ZkDatabase(), { id, propose: (d) => node!.propose(d) }, { onFatal: (e) => fatal.push(`${id}: ${e.message}`) });
+    const log = {
+      id,
+      get isLeader() {
+        return node!.isLeader;
+      },
+      propose: (d: Buffer) => node!.propose(d),
+      forward: (d: Buffer) => node!.forward(d),
+    };
+    const wp = new RaftWritePath(new ZkDatabase(), log, { onFatal: (e) => fatal.push(`${id}: ${e.message}`) });
     node = await RaftNode.start({
       id,
       clusterId: 'write-path-test',
@@ -91,9 +100,18 @@ test('three members apply the same commands with the same zxids, across a leader
     assert.ok(first.every((r) => r.result.err === 0));
     assert.deepEqual(first.map((r) => r.zxid).sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => term1 * TWO_32 + 2 + i));
 
-    // A follower does not take proposals: the caller learns it (and will forward, or fail the request).
+    // A follower forwards its proposals to the leader; the result comes back when it applies the entry.
     const follower = running().find((m) => m !== l)!;
-    await assert.rejects(create(follower, sid, '/from-follower'), (e: Error) => e instanceof NotLeaderError);
+    const fromFollower = await Promise.all(Array.from({ length: 20 }, (_, i) => create(follower, sid, `/f${i}`)));
+    assert.ok(fromFollower.every((r) => r.result.err === 0));
+    assert.deepEqual(fromFollower.map((r) => r.zxid).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => term1 * TWO_32 + 202 + i));
+    assert.equal((await create(follower, sid, '/f0')).result.err, -110, 'errors come back the same way');
+    // ...and one that is never applied (the node refuses it: no leader known) fails instead of hanging.
+    const lost = new RaftWritePath(new ZkDatabase(), { id: 99, isLeader: false, propose: () => Promise.reject(new Error('unused')), forward: () => undefined }, { onFatal: () => undefined });
+    const outcome = new Promise<string>((resolve) => lost.propose(Op.create, sid, 0, [], Buffer.alloc(0), () => resolve('applied'), (e) => resolve(e.name)));
+    lost.expireForwarded(Date.now() + 10_000, 5_000);
+    assert.equal(await outcome, 'ForwardTimeoutError');
+    assert.equal(lost.outstanding, 0);
 
     // Leader loss: the next leader's commands are in a new epoch, the counter restarting at 1.
     const oldId = l.node.id;
