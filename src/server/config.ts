@@ -49,7 +49,7 @@ export interface ServerConfig {
   extendedTypesEnabled: boolean;
   juteMaxBuffer: number;
   forceSync: boolean;
-  /** Kraal: group commits of at most this many bytes found with the log idle are written inline (WalOptions.inlineSyncBytes); 0 = always async. */
+  /** Kraal: a lone writer's group commits of at most this many bytes are written inline (WalOptions.inlineSyncBytes, pipeline.ts); 0 = always async. */
   walInlineSyncBytes: number;
   globalOutstandingLimit: number;
   /** DigestAuthenticationProvider.superDigest, `super:<base64 sha1>`. */

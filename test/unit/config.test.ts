@@ -374,6 +374,8 @@ describe('typed keys', () => {
     { line: 'initLimit=20', field: 'initLimit', want: 20 },
     { line: 'syncLimit=2', field: 'syncLimit', want: 2 },
     { line: 'clientPortAddress=::1', field: 'clientPortAddress', want: '::1' },
+    { line: 'kraal.walInlineSyncBytes=0', field: 'walInlineSyncBytes', want: 0 },
+    { line: 'kraal.walInlineSyncBytes=65536', field: 'walInlineSyncBytes', want: 65536 },
   ];
   for (const r of ROWS) {
     test(r.line, () => {
@@ -397,6 +399,7 @@ describe('errors', () => {
   const ROWS: { name: string; text: string; key: string; msg: RegExp; line?: number }[] = [
     { name: 'non-numeric clientPort', text: 'dataDir=/d\nclientPort=abc\n', key: 'clientPort', msg: /line 2: clientPort="abc" is invalid: expected a TCP port, an integer from 1 to 65535/, line: 2 },
     { name: 'clientPort 0', text: 'dataDir=/d\nclientPort=0\n', key: 'clientPort', msg: /clientPort="0" is invalid/ },
+    { name: 'negative inline write size', text: 'dataDir=/d\nkraal.walInlineSyncBytes=-1\n', key: 'kraal.walInlineSyncBytes', msg: /kraal.walInlineSyncBytes="-1" is invalid: expected an integer from 0 to 1048576/ },
     { name: 'clientPort 65536', text: 'dataDir=/d\nclientPort=65536\n', key: 'clientPort', msg: /clientPort="65536" is invalid: expected a TCP port/ },
     { name: 'clientPort 21.5', text: 'dataDir=/d\nclientPort=21.5\n', key: 'clientPort', msg: /clientPort="21.5"/ },
     { name: 'admin.serverPort -1', text: `${MIN}admin.serverPort=-1\n`, key: 'admin.serverPort', msg: /admin.serverPort="-1" is invalid: expected a TCP port/ },
