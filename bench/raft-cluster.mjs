@@ -3,7 +3,7 @@
 //   node bench/raft-cluster.mjs [--seconds 5] [--sizes 100,1024] [--concurrency 1,16,64,256] [--dir /tmp] [--json]
 //
 // Three RaftNodes in this process, talking over loopback TCP, each with its own data directory
-// and real fsync (WAL fdatasync + hard state fsync). N concurrent proposers each loop
+// and real durability (WAL writes through O_DSYNC + hard state fsync). N concurrent proposers each loop
 // "propose(payload) → await applied on the leader"; the node batches every proposal queued during
 // one persist cycle into one append and one fsync, so N exercises batching. Reported per
 // (entry size, N): committed entries/s and commit latency p50/p99 (propose() → applied on the
@@ -147,7 +147,7 @@ for (const size of SIZES) {
 if (JSON_OUT) {
   console.log(JSON.stringify({ seconds: SECONDS, node: process.version, cpus: os.cpus().length, rows }));
 } else {
-  console.log(`3-node in-process Raft cluster, loopback TCP, fdatasync on every node; ${SECONDS} s per row, node ${process.version}, ${os.cpus().length} CPUs\n`);
+  console.log(`3-node in-process Raft cluster, loopback TCP, durable log writes (O_DSYNC) on every node; ${SECONDS} s per row, node ${process.version}, ${os.cpus().length} CPUs\n`);
   console.log('| entry | proposers | committed entries/s | commit p50 (ms) | commit p99 (ms) | entries per leader fsync |');
   console.log('|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
