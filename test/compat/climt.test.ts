@@ -53,7 +53,11 @@ async function climt(t: Target, cmds: string[]): Promise<Run> {
     const commands: Run['commands'] = [];
     for (const [i, c] of cmds.entries()) {
       const marker = `/kraal_cli_mt_marker_${i}`;
-      const markerLine = new RegExp(`^Error -101 for ${marker}\\n?`, 'm');
+      // Not anchored to a line start: cli_mt's watcher prints an event line with three separate
+      // fprintf calls on unbuffered stderr, so the completion thread's marker line can land in the
+      // middle of it ("...for path /cw/xError -101 for <marker>\n" then the event's own "\n").
+      // Cutting the marker out wherever it is leaves the event line whole.
+      const markerLine = new RegExp(`Error -101 for ${marker}\\n?`);
       child.stdin.write(`${c}\nexists ${marker}\n`);
       await quiet(0, 15000, markerLine);
       commands.push({ cmd: c, out: clean(take().replace(markerLine, '')) });
