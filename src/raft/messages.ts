@@ -35,6 +35,12 @@ export const MessageType = {
   ReadIndexResp: 17,
   /** Local: CheckQuorum timer fired on the leader. */
   CheckQuorum: 18,
+  /**
+   * Not Raft: opaque application data from one member to another over the same connections
+   * (e.g. a follower's session touches for the leader). The driver hands it to the application;
+   * the core never sees it.
+   */
+  AppData: 19,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 

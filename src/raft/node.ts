@@ -74,6 +74,8 @@ export interface RaftNodeOptions {
   /** Entries kept in memory behind a snapshot, for slow followers. Default 1000. */
   snapshotKeep?: number;
   onConfChange?: (cc: ConfChange, cs: ConfState) => void;
+  /** Application data another member sent with sendAppData (`from` is the sender's id, checked by the transport). */
+  onAppData?: (from: number, data: Buffer) => void;
   onSoftState?: (s: SoftState) => void;
   /** Default 10000 ms. */
   proposalTimeoutMs?: number;
@@ -229,8 +231,21 @@ export class RaftNode {
   }
 
   private deliver(m: Message): void {
+    if (m.type === MessageType.AppData) {
+      this.o.onAppData?.(m.from, m.data ?? Buffer.alloc(0));
+      return;
+    }
     this.inbox.push(m);
     this.kick();
+  }
+
+  /**
+   * Sends opaque application data to member `to` over the peer connections. Best effort, like
+   * every peer message: it may be dropped (queue bound, connection loss); order per peer is kept.
+   */
+  sendAppData(to: number, data: Buffer): void {
+    if (this.stopping || to === this.id) return;
+    this.transport.sendAll([makeMessage({ type: MessageType.AppData, from: this.id, to, data })]);
   }
 
   private reportUnreachable(id: number): void {

@@ -28,6 +28,8 @@ class Cluster {
   readonly nodes = new Map<number, RaftNode | undefined>();
   readonly state = new Map<number, string[]>();
   readonly warns: string[] = [];
+  /** Application data received (onAppData), by receiver. */
+  readonly appData: { to: number; from: number; data: string }[] = [];
   private constructor(
     readonly base: string,
     readonly ports: Map<number, number>,
@@ -62,6 +64,7 @@ class Cluster {
         this.state.set(id, JSON.parse(data.toString()));
       },
       takeSnapshot: () => Buffer.from(JSON.stringify(this.state.get(id))),
+      onAppData: (from, data) => this.appData.push({ to: id, from, data: data.toString() }),
       logger: { info: () => undefined, warn: (m) => this.warns.push(`${id}: ${m}`) },
       onFatal: (e) => this.warns.push(`${id}: FATAL ${e.stack}`),
       ...this.extra,
@@ -136,6 +139,18 @@ describe('RaftNode: 3 nodes over loopback TCP with fsync', { timeout: 180_000 },
     const st = l.stats();
     assert.ok(st.proposalBatches < 1000, `proposals were batched: ${st.proposalBatches} batches`);
     await until(() => c.running().every((n) => n.stats().snapshotsTaken >= 1), 'compaction on every node');
+    assert.equal(c.warns.filter((w) => /FATAL/.test(w)).length, 0, c.warns.join('\n'));
+  });
+
+  test('application data between members: delivered with its sender, in order, never to the core', async () => {
+    const l = await c.leader();
+    const f = c.running().find((n) => n !== l)!;
+    for (let i = 0; i < 5; i++) f.sendAppData(l.id, Buffer.from(`touch ${i}`));
+    l.sendAppData(f.id, Buffer.from('ack'));
+    await until(() => c.appData.length >= 6, 'the application messages');
+    assert.deepEqual(c.appData.filter((m) => m.to === l.id).map((m) => `${m.from}:${m.data}`), Array.from({ length: 5 }, (_, i) => `${f.id}:touch ${i}`));
+    assert.deepEqual(c.appData.filter((m) => m.to === f.id), [{ to: f.id, from: l.id, data: 'ack' }]);
+    assert.equal((await c.leader()).id, l.id, 'the core was not disturbed');
     assert.equal(c.warns.filter((w) => /FATAL/.test(w)).length, 0, c.warns.join('\n'));
   });
 
