@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { defaultConfig, type ServerConfig } from './config.js';
+import { ConfigError, defaultConfig, type ServerConfig } from './config.js';
 import { ZkServer } from './zk-server.js';
 import { startAdminServer } from './admin-http.js';
 import { silentLogger } from './logger.js';
@@ -38,6 +38,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
 /** Starts a server for a fully resolved configuration. */
 export async function runServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+  // Several servers listed: the operator means an ensemble. Running each one standalone would give
+  // independent trees that clients take for one, so refuse until replication is wired in (#5).
+  // A single server.N line is standalone, as in ZooKeeper with standaloneEnabled=true.
+  if (config.servers.length > 1) {
+    throw new ConfigError(
+      `${config.servers.length} servers are configured (${config.servers.map((s) => `server.${s.id}`).join(', ')}), but this Kraal version runs standalone only: ` +
+        'remove the server.N lines (or keep only this server\'s) to run one server',
+      { key: `server.${config.servers[0]!.id}` },
+    );
+  }
   const server = new ZkServer(config, log);
   await server.recover();
   const addr = await server.listen();

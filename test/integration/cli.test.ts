@@ -22,6 +22,23 @@ test('a bad value in zoo.cfg is refused with a message naming the key, and exit 
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('an ensemble configuration (several server.N lines) is refused, not run as unrelated standalone servers', async () => {
+  const dir = tempDir();
+  const cfg = path.join(dir, 'zoo.cfg');
+  writeFileSync(path.join(dir, 'myid'), '1\n');
+  writeFileSync(cfg, `tickTime=2000\ndataDir=${dir}\nclientPort=21888\nserver.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890\n`);
+  const r = spawnSync(process.execPath, [KRAAL_BIN, 'server', cfg], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 78, r.stderr);
+  assert.match(r.stderr, /3 servers are configured \(server\.1, server\.2, server\.3\), but this Kraal version runs standalone only/);
+  // One server.N line is standalone, as in ZooKeeper.
+  writeFileSync(cfg, `tickTime=2000\ndataDir=${dir}\nclientPort=21888\nserver.1=127.0.0.1:2888:3888\n`);
+  const one = spawnSync(process.execPath, [KRAAL_BIN, 'server', cfg, '--port', String(await freePort())], { encoding: 'utf8', timeout: 3000 });
+  // It served until the timeout's SIGTERM, then stopped cleanly.
+  assert.equal(one.status, 0, one.stderr);
+  assert.match(one.stdout, /"msg":"serving"|listening/i, one.stdout.slice(0, 2000));
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('unknown keys are warned about, flags override the file, SIGINT stops the server cleanly', async () => {
   const dir = tempDir();
   const filePort = await freePort();
