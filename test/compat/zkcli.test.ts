@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { Normalizer, sortBracketList } from '../harness/normalize.js';
+import { ZKCLI_NOISE, markedScript, splitTranscript, type Transcript } from '../harness/transcript.js';
 import { runProcess } from '../harness/proc.js';
 import type { Target } from '../harness/servers.js';
 import { setupPair } from '../harness/targets.js';
@@ -15,45 +16,16 @@ const ZKCLI = process.env.KRAAL_COMPAT_ZKCLI ?? ['/usr/share/zookeeper/bin/zkCli
 
 const pair = setupPair({ name: 'zkcli', portBase: 22200 });
 
-const NOISE = [
-  /^SLF4J: /, /^Connecting to /, /^Welcome to ZooKeeper!$/, /^JLine support is (disabled|enabled)$/,
-  /^\s*$/, /^WATCHER::$/, /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d.*\b(INFO|WARN|ERROR|DEBUG)\b/, /^log4j:/,
-];
-
-interface Script { segments: { cmd: string; out: string[] }[]; events: string[] }
+type Script = Omit<Transcript, 'completed'>;
 
 async function zkcli(t: Target, cmds: string[], extraArgs: string[] = [], allowIncomplete = false): Promise<Script> {
-  const lines: string[] = [];
-  cmds.forEach((c, i) => { lines.push(c, `ls /__zkc_mark_${i}`); });
-  lines.push('quit');
   const r = await runProcess('sh', ['-c', `exec "$0" -server "$@" 2>&1`, ZKCLI, `${t.host}:${t.port}`, ...extraArgs],
-    { input: lines.join('\n') + '\n', timeoutMs: 90000 });
-  const norm = new Normalizer([t.port]);
-  const segments: Script['segments'] = [];
-  const events: string[] = [];
-  let cur: string[] = [];
-  let idx = 0;
-  for (const raw of r.stdout.split('\n')) {
-    const line = raw.replace(/\r$/, '');
-    if (NOISE.some((re) => re.test(line))) continue;
-    if (line.startsWith('WatchedEvent ')) {
-      if (!/type:None path:null/.test(line)) events.push(norm.text(line));
-      continue;
-    }
-    const m = /^Node does not exist: \/__zkc_mark_(\d+)$/.exec(line);
-    if (m) {
-      segments.push({ cmd: cmds[idx] ?? '?', out: cur });
-      cur = [];
-      idx++;
-      continue;
-    }
-    cur.push(sortBracketList(norm.text(line)));
-  }
-  if (cur.length) segments.push({ cmd: '<after last command>', out: cur });
+    { input: markedScript(cmds, '/__zkc_mark_'), timeoutMs: 90000 });
+  const { segments, events, completed } = splitTranscript(r.stdout, cmds, '/__zkc_mark_', [t.port]);
   // `ls -R` walks the tree in the server's child order
   for (const g of segments) if (/^ls (-\w+ )*-R/.test(g.cmd)) g.out.sort();
-  if (idx !== cmds.length && !allowIncomplete) {
-    throw new Error(`zkCli on ${t.kind}: only ${idx}/${cmds.length} commands completed (exit ${r.code}); output:\n${r.stdout.slice(-4000)}`);
+  if (completed !== cmds.length && !allowIncomplete) {
+    throw new Error(`zkCli on ${t.kind}: only ${completed}/${cmds.length} commands completed (exit ${r.code}); output:\n${r.stdout.slice(-4000)}`);
   }
   return { segments, events };
 }
@@ -61,7 +33,8 @@ async function zkcli(t: Target, cmds: string[], extraArgs: string[] = [], allowI
 async function oneShot(t: Target, args: string[]): Promise<string[]> {
   const r = await runProcess('sh', ['-c', `exec "$0" -server "$@" 2>&1`, ZKCLI, `${t.host}:${t.port}`, ...args], { timeoutMs: 60000 });
   const norm = new Normalizer([t.port]);
-  return r.stdout.split('\n').filter((l) => !NOISE.some((re) => re.test(l)) && !/^WatchedEvent .*type:None/.test(l)).map((l) => sortBracketList(norm.text(l)));
+  const noise = [...ZKCLI_NOISE, /^\s*$/, /^WATCHER::$/];
+  return r.stdout.split('\n').filter((l) => !noise.some((re) => re.test(l)) && !/^WatchedEvent .*type:None/.test(l)).map((l) => sortBracketList(norm.text(l)));
 }
 
 const seg = (s: Script, cmd: string) => {

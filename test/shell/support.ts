@@ -2,7 +2,7 @@
 // and split a script's output into one segment per command so that two transcripts can be compared.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Normalizer, sortBracketList } from '../harness/normalize.js';
+import { markedScript, splitTranscript, type Transcript } from '../harness/transcript.js';
 import { runProcess, type ProcResult } from '../harness/proc.js';
 import { REPO_ROOT } from '../harness/servers.js';
 
@@ -30,59 +30,17 @@ export function zkCliMerged(server: string, input: string, timeoutMs = 90000): P
   return runProcess('sh', ['-c', 'exec "$0" -server "$1" 2>&1', ZKCLI, server], { input, timeoutMs });
 }
 
-/** zkCli's start-up chatter, JVM logging, and session (type None) events: not compared. */
-const NOISE = [
-  /^SLF4J: /, /^Connecting to /, /^Welcome to ZooKeeper!$/, /^JLine support is (disabled|enabled)$/,
-  /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d.*\b(INFO|WARN|ERROR|DEBUG)\b/, /^log4j:/,
-];
-
-export interface Transcript {
-  /** One entry per command: the command and its output lines (normalized). */
-  segments: { cmd: string; out: string[] }[];
-  /** Watch events (WatchedEvent lines, normalized) in arrival order; session events left out. */
-  events: string[];
-}
+export type { Transcript };
 
 /**
  * Runs commands through a shell process fed on stdin, with a marker command `ls /__shell_mark_N`
- * after each one: the marker's "Node does not exist" line ends a segment. Watch events are
- * printed asynchronously (in both shells), so their lines are collected apart, in order.
+ * after each one (test/harness/transcript.ts splits the output per command).
  */
 export async function transcript(run: (input: string) => Promise<ProcResult>, cmds: string[], ports: number[]): Promise<Transcript & { raw: string }> {
-  const lines: string[] = [];
-  cmds.forEach((c, i) => lines.push(c, `ls /__shell_mark_${i}`));
-  lines.push('quit');
-  const r = await run(lines.join('\n') + '\n');
-  const norm = new Normalizer(ports);
-  const segments: Transcript['segments'] = [];
-  const events: string[] = [];
-  let cur: string[] = [];
-  let idx = 0;
-  for (const raw of r.stdout.split('\n')) {
-    let line = raw.replace(/\r$/, '');
-    // a message printed without a line end (setAcl -R) glues the marker's line to it
-    const glued = /^(.+)(Node does not exist: \/__shell_mark_\d+)$/.exec(line);
-    if (glued) {
-      cur.push(norm.text(glued[1]!));
-      line = glued[2]!;
-    }
-    if (NOISE.some((re) => re.test(line)) || line === 'WATCHER::' || line.trim() === '') continue;
-    if (line.startsWith('WatchedEvent ')) {
-      if (!/type:None path:null/.test(line)) events.push(norm.text(line));
-      continue;
-    }
-    const m = /^Node does not exist: \/__shell_mark_(\d+)$/.exec(line);
-    if (m) {
-      segments.push({ cmd: cmds[idx] ?? '?', out: cur });
-      cur = [];
-      idx++;
-      continue;
-    }
-    cur.push(sortBracketList(norm.text(line)));
-  }
-  if (cur.length) segments.push({ cmd: '<after the last command>', out: cur });
-  if (idx !== cmds.length) throw new Error(`only ${idx}/${cmds.length} commands completed (exit ${r.code}); output:\n${r.stdout.slice(-4000)}`);
-  return { segments, events, raw: r.stdout };
+  const r = await run(markedScript(cmds, '/__shell_mark_'));
+  const t = splitTranscript(r.stdout, cmds, '/__shell_mark_', ports);
+  if (t.completed !== cmds.length) throw new Error(`only ${t.completed}/${cmds.length} commands completed (exit ${r.code}); output:\n${r.stdout.slice(-4000)}`);
+  return { ...t, raw: r.stdout };
 }
 
 /** A process on a pseudo-terminal, driven through tmux (private server socket). */
